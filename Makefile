@@ -1,0 +1,30 @@
+# thermesh: `make demo` and `make test` work on a fresh machine (python3, pip, venv, make).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,distributed]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Solve the bundled HotSpot ev6 example and check it against the exact solution; results in out/ev6.
+demo: install
+	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --resolution 200 --verify --out out/ev6
+
+## Run the test suite (the command CI runs).
+test: install
+	$(BIN)/python -m pytest
+
+## Measure speed (ratios in one run); tables printed and written under benchmarks/results/.
+bench: install
+	$(BIN)/python benchmarks/solver.py
+
+clean:
+	rm -rf out .pytest_cache build *.egg-info

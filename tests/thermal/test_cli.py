@@ -1,0 +1,120 @@
+"""The command line end to end: outputs, formats, errors."""
+import csv
+import json
+import subprocess
+import sys
+
+import meshio
+import numpy as np
+import pytest
+
+from tests.conftest import EXAMPLES
+from thermal.cli import main
+
+FLP, PTRACE = str(EXAMPLES / "ev6.flp"), str(EXAMPLES / "gcc.ptrace")
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "ev6"
+    assert main(["solve", FLP, "--power", PTRACE, "--resolution", "40", "--verify", "--out", str(out)]) == 0
+    return out
+
+
+def test_solve_writes_every_output(solved):
+    assert sorted(p.name for p in solved.iterdir()) == [
+        "blocks.csv", "hotspot.steady", "result.json", "temperature.png", "temperature.vtu"]
+
+
+def test_result_json(solved):
+    r = json.loads((solved / "result.json").read_text())
+    assert set(r["parameters"]) == {"conductivity", "thickness", "htc", "ambient"}
+    assert r["die"] == {"x0": 0.0, "y0": 0.0, "width": 0.016, "height": 0.016}
+    assert {"method", "elements", "nodes", "min_angle_deg"} <= set(r["mesh"])
+    assert {"mesh_s", "assemble_s", "solve_s", "total_s"} <= set(r["timing"])
+    assert {"temperature", "x", "y", "block"} <= set(r["peak"])
+    assert r["energy_balance_rel"] < 1e-9
+    assert r["units"]["temperature"] == "K"
+    assert r["verification"]["max_error_pct_of_peak_rise"] < 5
+    assert r["snapping"]["coordinates_moved"] > 0
+
+
+def test_vtu_opens_with_meshio(solved):
+    m = meshio.read(solved / "temperature.vtu")
+    assert m.points[:, :2].max() == pytest.approx(0.016)  # metres, floorplan coordinates
+    t = m.point_data["temperature"]
+    r = json.loads((solved / "result.json").read_text())
+    assert t.max() == pytest.approx(r["peak"]["temperature"])
+    assert m.cell_data["block"][0].max() == 29
+
+
+def test_block_csv_and_steady(solved):
+    rows = list(csv.DictReader(open(solved / "blocks.csv")))
+    assert len(rows) == 30
+    assert sum(float(r["power_W"]) for r in rows) == pytest.approx(40.21, abs=0.01)
+    assert all(float(r["max_temperature_K"]) >= float(r["mean_temperature_K"]) for r in rows)
+    steady = [line.split("\t") for line in (solved / "hotspot.steady").read_text().splitlines()]
+    assert [s[0] for s in steady] == [r["name"] for r in rows]
+    np.testing.assert_allclose([float(s[1]) for s in steady],
+                               [float(r["mean_temperature_K"]) for r in rows], rtol=1e-9)
+
+
+def test_config_and_flags(tmp_path):
+    cfg = tmp_path / "pkg.toml"
+    cfg.write_text("htc = 2e4\nambient = 300.0\n")
+    out = tmp_path / "o"
+    assert main(["solve", FLP, "--power", PTRACE, "--resolution", "10", "--config", str(cfg),
+                 "--ambient", "310", "--no-png", "--out", str(out)]) == 0
+    p = json.loads((out / "result.json").read_text())["parameters"]
+    assert p == {"conductivity": 100.0, "thickness": 0.00015, "htc": 2e4, "ambient": 310.0}
+
+
+def _run_cli(args, cwd):
+    return subprocess.run([sys.executable, "-m", "thermal", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("content,expect", [
+    ("a 1e-3 1e-3 0 0\nb 1e-3 1e-3 0.5e-3 0\n", "overlap"),
+    ("a 1e-3 x 0 0\n", "bad.flp:1:"),
+    ("", "no blocks"),
+])
+def test_bad_input_exit_2_one_line_no_output(tmp_path, content, expect):
+    flp = tmp_path / "bad.flp"
+    flp.write_text(content)
+    ptrace = tmp_path / "bad.ptrace"
+    ptrace.write_text("a b\n1 1\n")
+    out = tmp_path / "out"
+    proc = _run_cli(["solve", str(flp), "--power", str(ptrace), "--out", str(out)], tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.flp" in lines[0] and "Traceback" not in proc.stderr
+    assert expect in lines[0]
+    assert set(tmp_path.iterdir()) == {flp, ptrace}  # no output, not even a staging folder
+
+
+def test_bad_config_exit_2(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("htc = 1e4\nconductivty = 5\n")
+    proc = _run_cli(["solve", FLP, "--power", PTRACE, "--config", str(cfg), "--out", str(tmp_path / "o")],
+                    tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"thermesh: error: {cfg}:2: unknown key 'conductivty' " \
+                                  "(expected one of conductivity, thickness, htc, ambient)"
+    assert not (tmp_path / "o").exists()
+
+
+def test_negative_flag_exit_2(tmp_path):
+    proc = _run_cli(["solve", FLP, "--power", PTRACE, "--htc", "-5", "--out", str(tmp_path / "o")], tmp_path)
+    assert proc.returncode == 2 and "htc must be positive" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_file_exit_2(tmp_path):
+    proc = _run_cli(["solve", str(tmp_path / "nope.flp"), "--power", PTRACE, "--out", str(tmp_path / "o")],
+                    tmp_path)
+    assert proc.returncode == 2 and "nope.flp" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_version():
+    proc = _run_cli(["--version"], ".")
+    assert proc.returncode == 0 and proc.stdout.startswith("thermesh ")

@@ -1,0 +1,87 @@
+"""The FE solution against the exact series: errors fall at the right rate, energy is conserved."""
+import numpy as np
+import pytest
+
+from thermal.floorplan import Floorplan, PowerMap
+from thermal.metrics import errors_against, verify
+from thermal.physics import LumpedDie
+from thermal.series import SeriesSolution
+from thermal.simulate import solve
+from tests.conftest import gap_floorplan, hot_corner_floorplan
+
+
+def power_map_floorplan() -> Floorplan:
+    rng = np.random.default_rng(3)
+    watts = rng.uniform(0.0, 1.0, (6, 9))
+    watts[1, 7] = 8.0  # a hot cell near the top right
+    return Floorplan.from_blocks(["left", "right"], [0, 2.2e-3], [0, 0], [2.2e-3, 3.8e-3],
+                                 [4e-3, 4e-3], power_map=PowerMap(watts))
+
+
+CASES = {"gap": gap_floorplan, "hot_corner": hot_corner_floorplan, "power_map": power_map_floorplan}
+RESOLUTIONS = [25, 50, 100, 200]
+
+
+@pytest.fixture(scope="module", params=sorted(CASES) + ["ev6"])
+def convergence(request):
+    if request.param == "ev6":
+        from tests.conftest import EXAMPLES
+        from thermal.io import read_hotspot
+
+        fp = read_hotspot(EXAMPLES / "ev6.flp", EXAMPLES / "gcc.ptrace")
+    else:
+        fp = CASES[request.param]()
+    model = LumpedDie()
+    reference = SeriesSolution(fp, model)
+    rows = []
+    for n in RESOLUTIONS:
+        sol = solve(fp, model, mesh="uniform", resolution=n)
+        err = errors_against(sol.rise_on_grid, reference, points=401)
+        rows.append((sol.mesh.t.shape[1], err["max_error_K"], err["rms_error_K"], sol.energy_balance_rel))
+    return request.param, reference, np.array(rows)
+
+
+def test_energy_balance_on_every_mesh(convergence):
+    _, _, rows = convergence
+    assert np.all(rows[:, 3] <= 1e-9)
+
+
+def test_max_error_falls_with_refinement(convergence):
+    _, _, rows = convergence
+    assert np.all(np.diff(rows[:, 1]) < 0)
+
+
+def test_l2_error_is_second_order(convergence):
+    name, _, rows = convergence
+    h = 1 / np.sqrt(rows[:, 0])
+    order = np.polyfit(np.log(h), np.log(rows[:, 2]), 1)[0]
+    assert order > 1.6, f"{name}: L2 order {order:.2f}"
+
+
+def test_fine_mesh_within_a_tenth_of_a_percent():
+    fp = hot_corner_floorplan()
+    sol = solve(fp, resolution=400)
+    v = verify(sol)
+    assert v["max_error_pct_of_peak_rise"] < 0.1
+    assert abs(v["peak_error_K"]) < 1e-3 * v["exact_peak"]["rise"]
+    assert v["peak_distance_m"] < 0.05e-3
+
+
+def test_solution_api(ev6):
+    sol = solve(ev6, resolution=60)
+    # temperature_at reproduces nodal values and is NaN outside the die.
+    i = np.arange(0, sol.mesh.p.shape[1], 97)
+    np.testing.assert_allclose(sol.temperature_at(*sol.mesh.p[:, i]), sol.temperature[i], rtol=1e-12)
+    assert np.isnan(sol.temperature_at(np.array([-1.0]), np.array([0.0])))[0]
+    # 2e5 random points at once (scikit-fem's probes would try to allocate hundreds of GB).
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 16e-3, 200_000), rng.uniform(0, 16e-3, 200_000)
+    t = sol.temperature_at(x, y)
+    assert np.all(np.isfinite(t)) and t.max() <= sol.peak["temperature"] + 1e-9
+    assert sol.peak["block"] in {"IntReg_0", "IntReg_1", "IntExec"}
+    mean, peak = sol.block_temperatures()
+    assert np.all(peak >= mean) and np.all(mean > sol.model.ambient)
+    # Area-weighted block means reproduce the die's mean rise = P / (h A), with gaps none here.
+    area = ev6.blocks.area
+    mean_rise = ((mean - sol.model.ambient) * area).sum() / area.sum()
+    assert mean_rise == pytest.approx(ev6.total_power / (sol.model.htc * ev6.width * ev6.height), rel=1e-9)

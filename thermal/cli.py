@@ -1,0 +1,123 @@
+"""The ``thermesh`` command line.
+
+Every problem with the user's input is one line on stderr and exit status 2, without a traceback
+and without partial output files; a solver failure is exit status 1.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from thermal.errors import InputError, SolverError, ThermeshError
+from thermal.physics import PARAMETERS
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (argparse then reports bad values with exit status 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--conductivity --thickness --htc --ambient --config``, shared by every sub-command."""
+    group = parser.add_argument_group("model parameters (override --config)")
+    for name, unit in PARAMETERS.items():
+        group.add_argument(f"--{name}", type=float, metavar=unit.replace("%", "%%"),
+                           help=f"{name} in {unit}")
+    group.add_argument("--config", type=Path, help="TOML file with the same keys")
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("floorplan", type=Path, help="HotSpot .flp or thermesh .json floorplan")
+    parser.add_argument("--power", type=Path,
+                        help="HotSpot .ptrace (mean of rows), or a power map .csv/.npy (W per cell)")
+    parser.add_argument("--no-snap", action="store_true",
+                        help="use block edges exactly as given (may produce slivers)")
+    add_model_arguments(parser)
+
+
+def load_inputs(args):
+    """Floorplan and model from the parsed arguments (file parameters, then config, then flags)."""
+    from thermal.config import build_model, read_config
+    from thermal.io import read_floorplan
+
+    floorplan, file_params = read_floorplan(args.floorplan, args.power, snap=not args.no_snap)
+    config = read_config(args.config) if args.config else {}
+    flags = {name: getattr(args, name) for name in PARAMETERS}
+    try:
+        model = build_model(file_params, config, flags)
+    except InputError as exc:
+        raise InputError("command line", exc.problem) from None
+    return floorplan, model
+
+
+def cmd_solve(args) -> int:
+    from thermal.simulate import solve
+
+    start = time.perf_counter()
+    floorplan, model = load_inputs(args)
+    sol = solve(floorplan, model, mesh=args.mesh, resolution=args.resolution)
+    if args.verify:
+        from thermal.metrics import verify
+
+        sol.extra["verification"] = verify(sol)
+    sol.timing["total_s"] = time.perf_counter() - start
+    sol.write(args.out, png=not args.no_png)
+    pk = sol.peak
+    print(f"{floorplan.source}: {sol.mesh_info['elements']:,} elements, peak {pk['temperature']:.3f} K "
+          f"at ({pk['x'] * 1e3:.3f}, {pk['y'] * 1e3:.3f}) mm in {pk['block']}, "
+          f"energy balance {sol.energy_balance_rel:.1e}, {sol.timing['total_s']:.2f} s")
+    if args.verify:
+        v = sol.extra["verification"]
+        print(f"  vs exact series: max error {v['max_error_K']:.4f} K "
+              f"({v['max_error_pct_of_peak_rise']:.3f} % of peak rise)")
+    print(f"  results in {args.out}/")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from thermal import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="thermesh", description="Chip temperature from a floorplan, meshed finely only where it matters.")
+    parser.add_argument("--version", action="version", version=f"thermesh {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("solve", help="solve the steady temperature field of a floorplan")
+    add_input_arguments(p)
+    p.add_argument("--mesh", default="uniform", choices=["uniform", "base"], help="meshing method")
+    p.add_argument("--resolution", type=positive_int, default=200,
+                   help="cells along the die's longer side for --mesh uniform (default 200)")
+    p.add_argument("--verify", action="store_true",
+                   help="also compute the exact series solution and record the error")
+    p.add_argument("--no-png", action="store_true", help="skip the PNG picture")
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.set_defaults(run=cmd_solve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except InputError as exc:
+        print(f"thermesh: error: {exc}", file=sys.stderr)
+        return 2
+    except SolverError as exc:
+        print(f"thermesh: solver error: {exc}", file=sys.stderr)
+        return 1
+    except ThermeshError as exc:
+        print(f"thermesh: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

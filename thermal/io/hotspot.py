@@ -1,0 +1,485 @@
+"""HotSpot text formats: floorplans (``.flp``), power traces (``.ptrace``), steady temperatures.
+
+Floorplan (``.flp``)
+    One block per line, ``name width height left-x bottom-y`` in metres, optionally followed by
+    the block's specific heat and resistivity (read as numbers and ignored: the lumped die model
+    has one material). Fields are separated by tabs or spaces; ``#`` starts a comment, whole-line
+    or trailing; blank lines are ignored.
+
+Power trace (``.ptrace``)
+    The first non-comment line names the blocks (any order); every following line gives one
+    sample of each block's power in watts. The steady power is the mean over the samples, as
+    HotSpot computes it for ``-steady_file``.
+
+Steady temperatures (``.steady``)
+    ``name<TAB>temperature`` per block, kelvin, as HotSpot writes with ``-steady_file``.
+
+Every problem in a file is raised as one :class:`~thermal.errors.InputError` naming the file and
+line. Numbers are checked and converted for the whole file at once (one character scan and one
+C-level conversion), so 10k-row traces read quickly; only when that fails is the file walked
+token by token to say exactly which field is wrong.
+"""
+from __future__ import annotations
+
+import codecs
+import os
+import re
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import Iterable, Sequence, Union
+
+import numpy as np
+
+from thermal.errors import InputError
+from thermal.floorplan import Floorplan
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# A number as C's strtod reads it, restricted to ASCII: Python's float() would also take
+# '1_000' and non-ASCII digits, which no other tool reading these files accepts.
+# 'inf' and 'nan' are matched so they are reported as "not finite" rather than "not a number".
+_NUM = r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf(?:inity)?|nan))"
+_NUMBER = re.compile(_NUM)
+_NOT_NUMERIC = re.compile(r"[^0-9eE+\-.\ninfatyINFATY]")
+
+_FLP_FIELDS = ("width", "height", "left-x", "bottom-y")
+_FLP_EXTRA = ("specific heat", "resistivity")
+_MAX_SHOWN = 5  # names listed when blocks are missing from one file
+
+
+# ---------------------------------------------------------------------- data
+@dataclass(frozen=True, eq=False)
+class FlpData:
+    """The blocks of a HotSpot floorplan file, as read (no geometric validation yet).
+
+    Attributes
+    ----------
+    names : tuple of str
+        Block names, unique, in file order.
+    x, y, width, height : ndarray
+        Lower-left corner and size of each block, metres.
+    lines : tuple of int
+        1-based line of each block in ``source``.
+    source : str
+        The file read.
+    """
+
+    names: tuple[str, ...]
+    x: np.ndarray
+    y: np.ndarray
+    width: np.ndarray
+    height: np.ndarray
+    lines: tuple[int, ...]
+    source: str = "<flp>"
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True, eq=False)
+class PtraceData:
+    """A HotSpot power trace: one column of watts per block, one row per sample.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Block names, in column order.
+    rows : ndarray, shape (nrows, nblocks)
+        Power samples, watts; finite and non-negative.
+    source : str
+        The file read.
+    header_line : int
+        Line of the names header in ``source``.
+    row_lines : ndarray of int
+        Line of each row in ``source``.
+    """
+
+    names: tuple[str, ...]
+    rows: np.ndarray
+    source: str = "<ptrace>"
+    header_line: int = 1
+    row_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Steady power of each block (W): the mean over the rows, as HotSpot's steady solve."""
+        return self.rows.mean(axis=0)
+
+
+# ---------------------------------------------------------------------- shared text helpers
+def _read_text(path: PathLike) -> str:
+    """The text of ``path``, or an :class:`InputError` if it is missing, unreadable or binary.
+
+    A UTF-8 byte-order mark is dropped. NUL bytes and invalid UTF-8 are reported with the line
+    they are on, since a binary file given by mistake would otherwise fail much later.
+    """
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(source, f"cannot read the file: {e.strerror or e}") from e
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise InputError(source, "binary data (NUL byte): expected a text file",
+                         data.count(b"\n", 0, nul) + 1)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(source, f"not UTF-8 text (byte 0x{data[e.start]:02x}): expected a text "
+                         "file", data.count(b"\n", 0, e.start) + 1) from None
+
+
+def _content_lines(text: str) -> list[tuple[int, list[str]]]:
+    """``(line number, fields)`` of every line with content, comments (``#``) removed.
+
+    Lines are split on ``\\n`` only (not ``str.splitlines``, which also breaks at form feeds and
+    Unicode separators) so numbers agree with what an editor shows.
+    """
+    out = []
+    for lineno, line in enumerate(text.split("\n"), 1):
+        fields = line.split("#", 1)[0].split()
+        if fields:
+            out.append((lineno, fields))
+    return out
+
+
+def _to_floats(tokens: list[str]) -> tuple[np.ndarray | None, int]:
+    """Convert ``tokens`` to floats: ``(values, -1)``, or ``(None, index of the first non-number)``.
+
+    Fast path: one scan of the joined tokens for characters no number can hold (this excludes
+    what ``float`` accepts beyond C's syntax: '_' separators, non-ASCII digits, hex), then a
+    C-level ``float`` conversion. Only if that fails are the tokens matched one by one to find
+    the offending one.
+    """
+    if not tokens:
+        return np.zeros(0), -1
+    if not _NOT_NUMERIC.search("\n".join(tokens)):
+        try:
+            return np.fromiter(map(float, tokens), dtype=float, count=len(tokens)), -1
+        except ValueError:
+            pass
+    for i, t in enumerate(tokens):
+        if not _NUMBER.fullmatch(t):
+            return None, i
+    # Unreachable: the character set and float() accept exactly what _NUMBER does.
+    return np.array([float(t) for t in tokens]), -1
+
+
+def _show(token: str, limit: int = 30) -> str:
+    """``token`` quoted for a message, shortened: garbage can be a very long 'word'."""
+    return repr(token if len(token) <= limit else token[:limit] + "...")
+
+
+def _check_name(name: str, source: str, line: int) -> None:
+    """Names end up in output files and terminals: no control characters."""
+    if not name.isprintable():
+        raise InputError(source, f"block name {_show(name)} contains a control character", line)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _name_list(names: Sequence[str]) -> str:
+    shown = ", ".join(f"'{n}'" for n in names[:_MAX_SHOWN])
+    more = len(names) - _MAX_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _names_ok(names: Iterable[str]) -> tuple[str, ...]:
+    """Names for writing: a name with white space, '#' or control characters would not read back."""
+    names = tuple(str(n) for n in names)
+    for n in names:
+        if not n or "#" in n or any(c.isspace() for c in n) or not n.isprintable():
+            raise ValueError(f"block name {n!r} cannot be written: empty, or holds white space, "
+                             "'#' or a control character")
+    return names
+
+
+def _fmt(v: float) -> str:
+    # repr is the shortest string that reads back to the same double: exact round trips.
+    return repr(float(v))
+
+
+# ---------------------------------------------------------------------- floorplan
+def read_flp(path: PathLike) -> FlpData:
+    """Read a HotSpot floorplan file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The ``.flp`` file.
+
+    Returns
+    -------
+    FlpData
+        Names, rectangles (metres) and line numbers. Geometry (positive sizes, overlaps) is
+        checked later, by :meth:`Floorplan.from_blocks`.
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable/binary file, no blocks, a line with fewer than 5 or more than 7
+        fields, a non-numeric or non-finite field, a duplicate block name.
+    """
+    source = str(path)
+    rows = _content_lines(_read_text(path))
+    if not rows:
+        raise InputError(source, "no blocks: the file is empty or holds only comments")
+    names: list[str] = []
+    lines: list[int] = []
+    tokens: list[str] = []
+    first_line: dict[str, int] = {}
+    for line, fields in rows:
+        if len(fields) < 5:
+            raise InputError(source, f"expected 'name width height left-x bottom-y', got "
+                             f"{_count(len(fields), 'field')}", line)
+        if len(fields) > 7:
+            raise InputError(source, f"{len(fields)} fields: expected 'name width height left-x "
+                             "bottom-y [specific-heat resistivity]'", line)
+        name = fields[0]
+        _check_name(name, source, line)
+        if name in first_line:
+            raise InputError(source, f"duplicate block name '{name}' (also on line "
+                             f"{first_line[name]})", line)
+        first_line[name] = line
+        # The optional thermal columns are ignored, but a non-number there is still a typo.
+        for label, tok in zip(_FLP_EXTRA, fields[5:]):
+            if not _NUMBER.fullmatch(tok):
+                raise InputError(source, f"{label} of block '{name}' is not a number: {_show(tok)}",
+                                 line)
+        names.append(name)
+        lines.append(line)
+        tokens.extend(fields[1:5])
+    values, bad = _to_floats(tokens)
+    if values is None:
+        b, k = divmod(bad, 4)
+        raise InputError(source, f"{_FLP_FIELDS[k]} of block '{names[b]}' is not a number: "
+                         f"{_show(tokens[bad])}", lines[b])
+    values = values.reshape(-1, 4)
+    nonfinite = np.flatnonzero(~np.isfinite(values.ravel()))
+    if nonfinite.size:
+        b, k = divmod(int(nonfinite[0]), 4)
+        raise InputError(source, f"{_FLP_FIELDS[k]} of block '{names[b]}' is not finite "
+                         f"({tokens[nonfinite[0]]})", lines[b])
+    w, h, x, y = (values[:, k].copy() for k in range(4))
+    return FlpData(tuple(names), x, y, w, h, tuple(lines), source)
+
+
+def write_flp(path: PathLike, floorplan: Floorplan | FlpData) -> None:
+    """Write a HotSpot floorplan file, values exactly as stored (shortest round-trip digits).
+
+    Parameters
+    ----------
+    path : str or PathLike
+    floorplan : Floorplan or FlpData
+        For a :class:`Floorplan`, its snapped blocks are written.
+
+    Raises
+    ------
+    ValueError
+        A name that would not read back (empty, white space, '#', control characters).
+    """
+    if isinstance(floorplan, Floorplan):
+        b = floorplan.blocks
+        names, x, y, w, h = floorplan.names, b.x0, b.y0, b.width, b.height
+    else:
+        names, x, y, w, h = (floorplan.names, floorplan.x, floorplan.y, floorplan.width,
+                             floorplan.height)
+    names = _names_ok(names)
+    cols = [np.asarray(v, dtype=float).reshape(-1) for v in (w, h, x, y)]
+    if any(c.size != len(names) for c in cols):
+        raise ValueError("names, x, y, width and height differ in length")
+    out = ["# HotSpot floorplan written by thermesh\n",
+           "# <unit-name>\t<width>\t<height>\t<left-x>\t<bottom-y>, metres\n"]
+    for n, *vals in zip(names, *(c.tolist() for c in cols)):
+        out.append(n + "\t" + "\t".join(map(_fmt, vals)) + "\n")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.writelines(out)
+
+
+# ---------------------------------------------------------------------- power trace
+def read_ptrace(path: PathLike, names: Sequence[str] | None = None) -> PtraceData:
+    """Read a HotSpot power trace.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The ``.ptrace`` file.
+    names : sequence of str, optional
+        Expected block names. If given, the columns are reordered to this order, and a name in
+        one list but not the other is an error.
+
+    Returns
+    -------
+    PtraceData
+        ``rows`` (nrows, nblocks) of watts; ``mean`` gives the steady power.
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable/binary/empty file, duplicate names in the header, a row whose length
+        differs from the header, a non-numeric, non-finite or negative value, no data rows, or
+        (with ``names``) a name mismatch.
+    """
+    source = str(path)
+    rows = _content_lines(_read_text(path))
+    if not rows:
+        raise InputError(source, "empty power trace: expected a line of block names, then rows "
+                         "of watts")
+    header_line, header = rows[0]
+    seen: dict[str, int] = {}
+    for col, n in enumerate(header, 1):
+        _check_name(n, source, header_line)
+        if n in seen:
+            raise InputError(source, f"duplicate block name '{n}' in the header (columns "
+                             f"{seen[n]} and {col})", header_line)
+        seen[n] = col
+    data = rows[1:]
+    if not data:
+        raise InputError(source, "no power values: the header is not followed by any row",
+                         header_line)
+    nb = len(header)
+    for line, fields in data:
+        if len(fields) != nb:
+            raise InputError(source, f"{_count(len(fields), 'value')} for the "
+                             f"{_count(nb, 'block')} named in the header (line {header_line})",
+                             line)
+    row_lines = np.fromiter((line for line, _ in data), dtype=np.int64, count=len(data))
+    tokens = list(chain.from_iterable(fields for _, fields in data))
+    values, bad = _to_floats(tokens)
+    if values is None:
+        r, c = divmod(bad, nb)
+        raise InputError(source, f"power of block '{header[c]}' is not a number: "
+                         f"{_show(tokens[bad])}", int(row_lines[r]))
+    values = values.reshape(len(data), nb)
+    for mask, problem in ((~np.isfinite(values), "is not finite"), (values < 0, "is negative")):
+        hit = np.flatnonzero(mask.ravel())
+        if hit.size:
+            r, c = divmod(int(hit[0]), nb)
+            raise InputError(source, f"power of block '{header[c]}' {problem} "
+                             f"({tokens[hit[0]]})", int(row_lines[r]))
+    trace = PtraceData(tuple(header), values, source, header_line, row_lines)
+    if names is not None:
+        trace = match_names(trace, names, "the floorplan")
+    return trace
+
+
+def match_names(trace: PtraceData, names: Sequence[str], names_source: str) -> PtraceData:
+    """``trace`` with its columns in the order of ``names``; an error if the name sets differ.
+
+    Parameters
+    ----------
+    trace : PtraceData
+    names : sequence of str
+        Block names, e.g. a floorplan's, unique.
+    names_source : str
+        What ``names`` come from, for the message (e.g. ``"floorplan ev6.flp"``).
+    """
+    names = tuple(names)
+    if len(set(names)) != len(names):
+        raise ValueError("names must be unique")
+    col = {n: i for i, n in enumerate(trace.names)}
+    # Numbers are legal block names, so a trace without its header line is only suspected.
+    hint = ("; is the header line of block names missing?"
+            if _to_floats(list(trace.names))[0] is not None else "")
+    missing = [n for n in names if n not in col]
+    if missing:
+        raise InputError(trace.source, f"no power for {_count(len(missing), 'block')} of "
+                         f"{names_source}: {_name_list(missing)}{hint}", trace.header_line)
+    wanted = set(names)
+    extra = [n for n in trace.names if n not in wanted]
+    if extra:
+        raise InputError(trace.source, f"{_count(len(extra), 'block')} not in {names_source}: "
+                         f"{_name_list(extra)}{hint}", trace.header_line)
+    order = np.fromiter((col[n] for n in names), dtype=np.int64, count=len(names))
+    return PtraceData(names, trace.rows[:, order], trace.source, trace.header_line,
+                      trace.row_lines)
+
+
+def write_ptrace(path: PathLike, names: Sequence[str], rows: np.ndarray) -> None:
+    """Write a HotSpot power trace: a header of names, then one tab-separated row per sample.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    names : sequence of str
+    rows : array_like, shape (nrows, nblocks) or (nblocks,)
+        Watts; a 1-D array is one row. Values are written as given (exact digits) and only
+        checked when read back.
+    """
+    names = _names_ok(names)
+    rows = np.asarray(rows, dtype=float)
+    rows = rows.reshape(1, -1) if rows.ndim == 1 else rows
+    if rows.ndim != 2 or rows.shape[1] != len(names) or rows.shape[0] == 0:
+        raise ValueError(f"rows of shape {rows.shape} do not match {len(names)} names")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\t".join(names) + "\n")
+        f.writelines("\t".join(map(_fmt, r)) + "\n" for r in rows.tolist())
+
+
+# ---------------------------------------------------------------------- combined readers
+def read_hotspot(flp: PathLike, ptrace: PathLike, **kw) -> Floorplan:
+    """A floorplan powered by the mean of a power trace, blocks matched by name.
+
+    Parameters
+    ----------
+    flp, ptrace : str or PathLike
+        HotSpot floorplan and power trace; the trace's columns may be in any order.
+    **kw
+        Passed to :meth:`Floorplan.from_blocks` (e.g. ``snap=False``).
+
+    Raises
+    ------
+    InputError
+        Any problem in either file, or block names present in one file only.
+    """
+    f = read_flp(flp)
+    p = match_names(read_ptrace(ptrace), f.names, f"floorplan {f.source}")
+    return Floorplan.from_blocks(f.names, f.x, f.y, f.width, f.height, power=p.mean,
+                                 source=f.source, power_source=p.source, lines=f.lines, **kw)
+
+
+def read_flp_with_power_map(flp: PathLike, map_path: PathLike, **kw) -> Floorplan:
+    """A floorplan powered by a gridded power map (CSV or ``.npy``) over its die.
+
+    Parameters
+    ----------
+    flp : str or PathLike
+        HotSpot floorplan.
+    map_path : str or PathLike
+        Power map, see :func:`thermal.io.power_map.read_power_map`.
+    **kw
+        Passed to :meth:`Floorplan.from_blocks`.
+    """
+    # Imported here: power_map uses this module's text helpers.
+    from thermal.io.power_map import read_power_map
+
+    f = read_flp(flp)
+    pm = read_power_map(map_path)
+    return Floorplan.from_blocks(f.names, f.x, f.y, f.width, f.height, power_map=pm,
+                                 source=f.source, lines=f.lines, **kw)
+
+
+# ---------------------------------------------------------------------- steady temperatures
+def write_steady(path: PathLike, names: Sequence[str], temperatures: Sequence[float]) -> None:
+    """Write HotSpot's steady-state block temperatures: ``name<TAB>temperature`` per line.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    names : sequence of str
+    temperatures : sequence of float
+        Kelvin, one per name; written with 6 decimals (HotSpot writes 2).
+    """
+    names = _names_ok(names)
+    t = np.asarray(temperatures, dtype=float).reshape(-1)
+    if t.size != len(names):
+        raise ValueError(f"{t.size} temperatures for {len(names)} names")
+    if not np.all(np.isfinite(t)):
+        raise ValueError("temperatures must be finite")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.writelines(f"{n}\t{v:.6f}\n" for n, v in zip(names, t.tolist()))
