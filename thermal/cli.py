@@ -25,6 +25,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def relative_tolerance(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (relative to the peak rise), got {text}")
+    return value
+
+
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """``--conductivity --thickness --htc --ambient --config``, shared by every sub-command."""
     group = parser.add_argument_group("model parameters (override --config)")
@@ -63,7 +74,8 @@ def cmd_solve(args) -> int:
 
     start = time.perf_counter()
     floorplan, model = load_inputs(args)
-    sol = solve(floorplan, model, mesh=args.mesh, resolution=args.resolution)
+    sol = solve(floorplan, model, mesh=args.mesh, resolution=args.resolution, tol=args.tol,
+                budget=args.budget)
     if args.verify:
         from thermal.metrics import verify
 
@@ -92,7 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("solve", help="solve the steady temperature field of a floorplan")
     add_input_arguments(p)
-    p.add_argument("--mesh", default="uniform", choices=["uniform", "base"], help="meshing method")
+    p.add_argument("--mesh", default="uniform",
+                   choices=["uniform", "base", "amr", "power", "coarse", "oracle"],
+                   help="meshing method: uniform (--resolution), the coarsest block-conforming "
+                        "mesh, or an adaptive method aiming at --tol (default uniform)")
+    p.add_argument("--tol", type=relative_tolerance, default=1e-3,
+                   help="adaptive methods: target max error relative to the peak temperature "
+                        "rise (default 1e-3 = 0.1 %%)")
+    p.add_argument("--budget", type=positive_int, help="adaptive methods: at most this many elements")
     p.add_argument("--resolution", type=positive_int, default=200,
                    help="cells along the die's longer side for --mesh uniform (default 200)")
     p.add_argument("--verify", action="store_true",

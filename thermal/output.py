@@ -39,6 +39,8 @@ def result_dict(sol) -> dict:
     """Every number of a solution that ``result.json`` records."""
     from thermal import __version__
 
+    from thermal.adaptive import error_estimate
+
     fp = sol.floorplan
     x0, y0, x1, y1 = fp.die
     return {
@@ -55,6 +57,7 @@ def result_dict(sol) -> dict:
         "solver": sol.solver.as_dict(),
         "peak": sol.peak,
         "energy_balance_rel": sol.energy_balance_rel,
+        "error_estimate": error_estimate(sol),
         **sol.extra,
     }
 

@@ -126,7 +126,7 @@ def make_mesh(floorplan: Floorplan, mesh: str | MeshTri = "uniform", *, resoluti
         return init_uniform(floorplan, resolution), {"method": "uniform", "resolution": int(resolution)}
     if mesh == "base":
         return init_base(floorplan), {"method": "base"}
-    raise ValueError(f"unknown mesh method {mesh!r}; choose 'uniform' or 'base'")
+    raise ValueError(f"unknown mesh method {mesh!r}")
 
 
 def solve_on(floorplan: Floorplan, model: LumpedDie, mesh: MeshTri, mesh_info: dict,
@@ -150,7 +150,8 @@ def solve_on(floorplan: Floorplan, model: LumpedDie, mesh: MeshTri, mesh_info: d
 
 
 def solve(floorplan: Floorplan, model: LumpedDie | None = None, *,
-          mesh: str | MeshTri = "uniform", resolution: int = 100) -> Solution:
+          mesh: str | MeshTri = "uniform", resolution: int = 100, tol: float = 1e-3,
+          budget: int | None = None) -> Solution:
     """Temperature field of ``floorplan`` under ``model``.
 
     Parameters
@@ -158,22 +159,35 @@ def solve(floorplan: Floorplan, model: LumpedDie | None = None, *,
     floorplan : Floorplan
     model : LumpedDie, optional
         Defaults to :class:`LumpedDie` ().
-    mesh : {'uniform', 'base'} or MeshTri
-        How to mesh: a block-conforming uniform mesh, the coarsest block-conforming mesh, or a
-        mesh you built (it must conform to the floorplan's block and source edges).
+    mesh : str or MeshTri
+        ``'uniform'`` (``resolution`` cells along the die's longer side), ``'base'`` (the
+        coarsest block-conforming mesh), an adaptive method aiming at ``tol`` — ``'amr'``,
+        ``'power'``, ``'coarse'``, ``'oracle'`` (see :mod:`thermal.adaptive`) — or a mesh you
+        built (it must conform to the floorplan's block and source edges).
     resolution : int
         Cells along the die's longer side for ``mesh='uniform'``.
+    tol : float
+        Target maximum error relative to the peak temperature rise, for adaptive methods.
+    budget : int, optional
+        Maximum number of elements for adaptive methods.
 
     Examples
     --------
     >>> import thermal
     >>> fp = thermal.read_hotspot("examples/ev6.flp", "examples/gcc.ptrace")  # doctest: +SKIP
-    >>> sol = thermal.solve(fp, resolution=200)                               # doctest: +SKIP
+    >>> sol = thermal.solve(fp, mesh="amr", tol=1e-3)                         # doctest: +SKIP
     >>> sol.peak["temperature"]                                               # doctest: +SKIP
     """
+    from thermal.adaptive import METHODS
+
     model = model or LumpedDie()
     start = time.perf_counter()
-    m, info = make_mesh(floorplan, mesh, resolution=resolution)
-    sol = solve_on(floorplan, model, m, info, {"mesh_s": time.perf_counter() - start})
+    if isinstance(mesh, str) and mesh in METHODS:
+        if not 0 < tol < 1:
+            raise ValueError(f"tol must be between 0 and 1 (relative to the peak rise), got {tol}")
+        sol = METHODS[mesh](floorplan, model, tol, budget=budget)
+    else:
+        m, info = make_mesh(floorplan, mesh, resolution=resolution)
+        sol = solve_on(floorplan, model, m, {**info, "solves": 1}, {"mesh_s": time.perf_counter() - start})
     sol.timing["total_s"] = time.perf_counter() - start
     return sol

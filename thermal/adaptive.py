@@ -1,0 +1,187 @@
+"""Adaptive meshing methods: every way of choosing where the fine mesh goes without ML.
+
+Each method aims at a maximum temperature error ``tol`` relative to the peak temperature rise:
+
+``amr``
+    Classical adaptive FEM: solve, estimate (recovered-Hessian max-norm indicators), mark
+    (Dörfler), refine, until the estimate meets ``tol``.
+``power``
+    A floorplan-only heuristic, no solve: the rise is estimated as the power density blurred
+    over the thermal length, its curvature as (h u - q) / (k t), and sizes follow.
+``coarse``
+    One solve on a coarse uniform mesh, sizes from its recovered Hessian, one solve on the
+    adapted mesh (the workflow 3D-ICE 4.0 ships).
+``oracle``
+    Sizes from the Hessian of the exact series solution: the best this mesher can do. For
+    benchmarks and labels, not a user default.
+
+All but ``amr`` produce a :class:`~meshes.size_field.SizeField` and hand it to
+:func:`meshes.adapt.adapted`; every result records the method, its parameters, the number of
+solves and the time of each stage.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from meshes.size_field import SizeField, grid_over
+from thermal.estimate import (dorfler, indicators, max_abs_eigenvalue, nodal_average,
+                              recovered_hessian, size_from_curvature)
+from thermal.simulate import Solution, solve_on
+
+#: Cells along the longer die side of the ``coarse`` method's first solve.
+COARSE_RESOLUTION = 64
+#: Dörfler bulk parameter of ``amr``.
+THETA = 0.5
+#: Solves ``amr`` may do before it stops with the tolerance unmet (recorded in the result).
+MAX_SOLVES = 40
+#: Largest element allowed by the size-field methods, as a fraction of the die's longer side.
+H_MAX_FRACTION = 0.125
+
+
+def _h_limits(floorplan) -> tuple[float, float]:
+    size = max(floorplan.width, floorplan.height)
+    return 1e-6 * size, H_MAX_FRACTION * size
+
+
+def field_from_curvature(floorplan, xs, ys, curvature, tol_abs) -> SizeField:
+    """Size field h = sqrt(8 tol / |H|) on a grid, limited to sane bounds."""
+    h = size_from_curvature(np.asarray(curvature, float), tol_abs)
+    return SizeField(xs, ys, np.clip(h, *_h_limits(floorplan)))
+
+
+# ---------------------------------------------------------------------------------- size fields
+def power_field(floorplan, model, tol: float, points: int = 257) -> tuple[SizeField, dict]:
+    """Sizes from the power density alone (no solve)."""
+    from scipy.ndimage import gaussian_filter
+
+    xs, ys = grid_over(floorplan.die, points)
+    X, Y = np.meshgrid(xs, ys)
+    q = floorplan.density_at(X, Y)
+    spacing = xs[1] - xs[0]
+    # Heat spreads over the thermal length; 'reflect' mirrors it at the adiabatic edges.
+    q_blur = gaussian_filter(q, sigma=model.thermal_length / spacing, mode="reflect")
+    rise = q_blur / model.htc
+    curvature = np.abs(model.htc * rise - q) / model.sheet_conductance
+    # Blocks' edges: the jump of q is resolved only as well as the grid; add the jump's own
+    # curvature scale so edges of hot blocks are refined.
+    gy, gx = np.gradient(q, ys, xs)
+    curvature = curvature + np.hypot(gx, gy) * spacing / model.sheet_conductance
+    tol_abs = tol * rise.max()
+    return field_from_curvature(floorplan, xs, ys, curvature, tol_abs), {"estimated_peak_rise": float(rise.max())}
+
+
+def solution_field(sol: Solution, tol: float, points: int = 257) -> SizeField:
+    """Sizes from a solution's recovered Hessian, sampled on a grid."""
+    lam = max_abs_eigenvalue(recovered_hessian(sol.mesh, sol.rise, sol.geometry))
+    nodal = nodal_average(sol.mesh, sol.geometry, lam)
+    xs, ys = grid_over(sol.floorplan.die, points)
+    curvature = sol.locator.interpolate_grid(nodal, xs, ys)
+    return field_from_curvature(sol.floorplan, xs, ys, curvature, tol * sol.peak["rise"])
+
+
+def oracle_field(floorplan, model, tol: float, points: int = 1025, reference=None) -> SizeField:
+    """Sizes from the exact solution's Hessian (finite differences on a fine grid)."""
+    from thermal.series import SeriesSolution
+
+    reference = reference or SeriesSolution(floorplan, model)
+    gx, gy = grid_over(floorplan.die, points)
+    xs, ys, u = reference.rise_on_grid(gx.size, gy.size)
+    uy, ux = np.gradient(u, ys, xs)
+    uxy, uxx = np.gradient(ux, ys, xs)
+    uyy, _ = np.gradient(uy, ys, xs)
+    curvature = max_abs_eigenvalue(np.stack([uxx, uxy, uyy]))
+    return field_from_curvature(floorplan, xs, ys, curvature, tol * reference.peak["rise"])
+
+
+# ---------------------------------------------------------------------------------- methods
+def solve_with_field(floorplan, model, field: SizeField, info: dict, timing: dict,
+                     budget: int | None, base=None, solves: int = 0) -> Solution:
+    """Mesh to ``field``, solve once, and record everything."""
+    from meshes.adapt import adapted
+
+    start = time.perf_counter()
+    mesh, stats = adapted(floorplan, field, budget=budget, base=base)
+    timing["mesh_s"] = timing.get("mesh_s", 0.0) + time.perf_counter() - start
+    sol = solve_on(floorplan, model, mesh, {**info, "solves": solves + 1, "adapt": stats}, timing)
+    return sol
+
+
+def solve_power(floorplan, model, tol: float, budget: int | None = None) -> Solution:
+    start = time.perf_counter()
+    field, extra = power_field(floorplan, model, tol)
+    timing = {"estimate_s": time.perf_counter() - start}
+    return solve_with_field(floorplan, model, field,
+                            {"method": "power", "tol": tol, "budget": budget, **extra}, timing, budget)
+
+
+def solve_coarse(floorplan, model, tol: float, budget: int | None = None,
+                 resolution: int = COARSE_RESOLUTION) -> Solution:
+    from meshes.uniform import init_uniform
+
+    start = time.perf_counter()
+    first = solve_on(floorplan, model, init_uniform(floorplan, resolution), {"method": "uniform"})
+    field = solution_field(first, tol)
+    timing = {"estimate_s": time.perf_counter() - start - first.timing["solve_s"] - first.timing["assemble_s"],
+              "first_solve_s": first.timing["assemble_s"] + first.timing["solve_s"]}
+    return solve_with_field(floorplan, model, field,
+                            {"method": "coarse", "tol": tol, "budget": budget,
+                             "coarse_resolution": resolution}, timing, budget, solves=1)
+
+
+def solve_oracle(floorplan, model, tol: float, budget: int | None = None, reference=None) -> Solution:
+    start = time.perf_counter()
+    field = oracle_field(floorplan, model, tol, reference=reference)
+    timing = {"estimate_s": time.perf_counter() - start}
+    return solve_with_field(floorplan, model, field,
+                            {"method": "oracle", "tol": tol, "budget": budget}, timing, budget)
+
+
+def solve_amr(floorplan, model, tol: float, budget: int | None = None, theta: float = THETA,
+              max_solves: int = MAX_SOLVES) -> Solution:
+    """Solve - estimate - mark - refine until the estimated max error meets ``tol``."""
+    from meshes.base import init_base
+
+    start = time.perf_counter()
+    timing = {"estimate_s": 0.0, "mesh_s": 0.0, "assemble_s": 0.0, "solve_s": 0.0}
+    t = time.perf_counter()
+    mesh = init_base(floorplan)
+    timing["mesh_s"] += time.perf_counter() - t
+    history = []
+    for solves in range(1, max_solves + 1):
+        sol = solve_on(floorplan, model, mesh, {"method": "amr"})
+        timing["assemble_s"] += sol.timing["assemble_s"]
+        timing["solve_s"] += sol.timing["solve_s"]
+        t = time.perf_counter()
+        eta = indicators(mesh, sol.rise, sol.geometry)
+        tol_abs = tol * sol.peak["rise"]
+        estimate = float(eta.max())
+        history.append({"elements": int(mesh.t.shape[1]), "estimate_rel": estimate / sol.peak["rise"]})
+        over = np.flatnonzero(eta > tol_abs)
+        timing["estimate_s"] += time.perf_counter() - t
+        done = over.size == 0
+        if done or (budget is not None and mesh.t.shape[1] >= budget) or solves == max_solves:
+            break
+        t = time.perf_counter()
+        marked = over[dorfler(eta[over], theta)]
+        refined = mesh.refined(marked)
+        if budget is not None and refined.t.shape[1] > budget:
+            break
+        mesh = refined
+        timing["mesh_s"] += time.perf_counter() - t
+    sol.mesh_info.update({"method": "amr", "tol": tol, "budget": budget, "theta": theta,
+                          "solves": solves, "converged": done, "history": history})
+    sol.timing.update(timing)
+    sol.timing["total_s"] = time.perf_counter() - start
+    return sol
+
+
+METHODS = {"amr": solve_amr, "power": solve_power, "coarse": solve_coarse, "oracle": solve_oracle}
+
+
+def error_estimate(sol: Solution) -> dict:
+    """The a-posteriori estimate of a solution's maximum error (K and % of its peak rise)."""
+    eta = indicators(sol.mesh, sol.rise, sol.geometry)
+    return {"max_error_K": float(eta.max()),
+            "max_error_pct_of_peak_rise": 100.0 * float(eta.max()) / sol.peak["rise"]}
