@@ -188,6 +188,7 @@ def solve(floorplan: Floorplan, model: LumpedDie | None = None, *,
         sol = METHODS[mesh](floorplan, model, tol, budget=budget)
     else:
         m, info = make_mesh(floorplan, mesh, resolution=resolution)
-        sol = solve_on(floorplan, model, m, {**info, "solves": 1}, {"mesh_s": time.perf_counter() - start})
+        sol = solve_on(floorplan, model, m, {**info, "solves": 1},
+                       {"estimate_s": 0.0, "mesh_s": time.perf_counter() - start})
     sol.timing["total_s"] = time.perf_counter() - start
     return sol

@@ -118,3 +118,23 @@ def test_missing_file_exit_2(tmp_path):
 def test_version():
     proc = _run_cli(["--version"], ".")
     assert proc.returncode == 0 and proc.stdout.startswith("thermesh ")
+
+
+@pytest.mark.parametrize("method", ["amr", "power", "coarse", "oracle", "base"])
+def test_adaptive_methods_from_the_cli(tmp_path, method):
+    out = tmp_path / method
+    assert main(["solve", FLP, "--power", PTRACE, "--mesh", method, "--tol", "5e-3", "--no-png",
+                 "--out", str(out)]) == 0
+    r = json.loads((out / "result.json").read_text())
+    assert r["mesh"]["method"] == method and r["mesh"]["solves"] >= 1
+    assert {"estimate_s", "mesh_s", "assemble_s", "solve_s", "total_s"} <= set(r["timing"])
+    assert r["energy_balance_rel"] < 1e-9
+    assert r["error_estimate"]["max_error_pct_of_peak_rise"] > 0
+
+
+@pytest.mark.parametrize("flags", [["--tol", "0"], ["--tol", "2"], ["--budget", "0"], ["--resolution", "x"]])
+def test_bad_option_values_exit_2(tmp_path, flags):
+    proc = _run_cli(["solve", FLP, "--power", PTRACE, "--mesh", "amr", *flags, "--out", str(tmp_path / "o")],
+                    tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
