@@ -26,33 +26,39 @@ Layout style (uniform over :data:`STYLES` unless given)
     ``slicing``
         Recursive guillotine cuts: a block chosen with probability ~ area**alpha (alpha in
         [0.5, 2] per case: small alpha gives mixed sizes, large alpha even ones) is cut across its
-        longer side more often than its shorter, at 15-85 % of its length. Gaps: 0-15 % of the
-        leaves removed (none in 10 % of cases).
+        longer side more often than its shorter, at 15-85 % of its length. Gaps: 1 leaf plus up
+        to 15 % of them removed (none in 10 % of cases).
     ``tiled``
-        A manycore: an ``nx x ny`` array of identical tiles ("cores"), each cut into 1-12 named
-        sub-blocks (``c4_alu``, ``c4_l1d``...) by one random guillotine template shared by all tiles
-        (mirrored in odd columns/rows in half the cases), optionally with an empty slot in the
-        template; routing channels between tiles in half the cases; a cache or IO strip of 6-20 % of
-        the die along one side in 70 % of cases, cut into segments (``cache3``, ``io7``). A fifth of
-        the tiles on average are dark (zero power) in some cases, the others run at 40-130 %
-        activity.
+        A manycore: an ``nx x ny`` array of identical, nearly square tiles ("cores"), each cut
+        into 1-12 named sub-blocks (``c4_alu``, ``c4_l1d``...; caches at 30 % of the logic's
+        density) by one random guillotine template shared by all tiles, mirrored in odd columns
+        in half the cases and in odd rows in a quarter; in 30 % of cases the template has an empty
+        slot (white space in every tile); routing channels 1-3 minimum sides wide between tiles in
+        half the cases; in 70 % of cases a cache or IO strip 6-20 % of the die high along one side,
+        cut into segments (``cache3``, ``io7``). In half the cases 0-40 % of the tiles are dark
+        (zero power); the others run at 40-130 % activity.
     ``irregular``
         Non-guillotine: either a recursive partition mixing guillotine cuts with pinwheels (five
         blocks around a centre, which no guillotine cut separates), or a grid of uneven rows and
-        columns whose cells are merged at random into larger rectangles. Gaps: 0-20 % of the
-        blocks removed, and in half the cases 10-80 % of the blocks shrunk inside their cell (a
-        "scatter" of rectangles with white space between them).
-    Every style is finally rotated/mirrored by one of the eight symmetries of the rectangle, and
-    blocks always touch all four die sides (the die is their bounding box).
+        columns whose cells are merged at random into larger rectangles. Gaps: 1 block plus up to
+        20 % of them removed (none in 20 % of cases), and in half the cases 10-80 % of the blocks
+        shrunk inside their cell (a "scatter" of rectangles with white space between them).
+    Every style keeps a few blocks in reserve for the hot units; reserve they do not use is made
+    up by guillotine cuts of random (mostly large) blocks. The layout is finally rotated/mirrored
+    by one of the eight symmetries of the rectangle. Removed blocks are never the last ones on a
+    die side, so blocks always touch all four sides (the die is their bounding box). About 80 %
+    of cases have white space.
 Power density (W/m^2; 1 W/cm^2 = 1e4 W/m^2)
     Ordinary blocks: lognormal with a per-case median log-uniform on [5, 40] W/cm^2 and sigma in
     [0.3, 1], clipped to [1, 100] W/cm^2; caches at 30 % of that; in 70 % of cases a fraction
-    (up to 20 %) of the blocks has zero power. Hot units: 0-6 groups per case (none in 15 % of
-    cases), each a single unit or a cluster of 2x1 to 3x3 abutting cells (most of them hot), with
-    sides log-uniform from 50 um to min(800 um, 15 % of the die), at a die corner, on a die edge or
-    in the middle, at a density log-uniform on [100, 2000] W/cm^2. A hot unit is carved out of the
-    block under it (the rest of that block is cut into rectangles, with intermediate "halo" blocks
-    where needed so that no piece is a sliver) or, if it falls in a gap, stands alone.
+    (up to 20 %) of the blocks has zero power. Hot units: 1-6 groups per case (none in 15 % of
+    cases), each a single unit or (30 %) a cluster of 2x1 to 3x3 abutting cells, 75 % of them
+    hot; one side log-uniform from 50 um to min(800 um, 15 % of the die), the other 1-2 times
+    that; at a die corner (25 %), on a die edge (30 %) or in the middle (45 %); density
+    log-uniform on [100, 2000] W/cm^2 (70-100 % of it for each cell of a cluster). A hot unit
+    is carved out of the block under it (the rest of that block is cut into rectangles, with
+    intermediate "halo" blocks where needed so that no piece is a sliver) or, if it falls in
+    white space at least 50 um from any block, stands alone.
 Total power
     If the mean rise ``P / (htc * die area)`` is outside [1, 150] K, all powers are scaled to a
     rise log-uniform on [1, 5] K (too cold) or [30, 150] K (too hot). Densities are then capped

@@ -11,6 +11,9 @@ Each method aims at a maximum temperature error ``tol`` relative to the peak tem
 ``coarse``
     One solve on a coarse uniform mesh, sizes from its recovered Hessian, one solve on the
     adapted mesh (the workflow 3D-ICE 4.0 ships).
+``adaptive``
+    The ML path: the hotspot regressor predicts the field from the floorplan alone
+    (:mod:`hotspot_ml.predict`), sizes follow its curvature, one solve.
 ``oracle``
     Sizes from the Hessian of the exact series solution: the best this mesher can do. For
     benchmarks and labels, not a user default.
@@ -177,7 +180,35 @@ def solve_amr(floorplan, model, tol: float, budget: int | None = None, theta: fl
     return sol
 
 
-METHODS = {"amr": solve_amr, "power": solve_power, "coarse": solve_coarse, "oracle": solve_oracle}
+def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regressor=None) -> Solution:
+    """Predict the field with the ML model, size the mesh from it, solve once.
+
+    ``regressor`` defaults to the shipped model (loaded once per process and cached; its
+    loading time is recorded apart as ``model_load_s``). The hotspots predicted and those of
+    the solved field are both recorded.
+    """
+    from hotspot_ml.model import cached_default_model
+    from hotspot_ml.predict import find_hotspots, predict, size_field
+
+    start = time.perf_counter()
+    load_s = 0.0
+    if regressor is None:
+        regressor, load_s = cached_default_model()
+    prediction = predict(floorplan, model, regressor)
+    field = size_field(prediction, floorplan, model, tol)
+    timing = {"model_load_s": load_s, "predict_s": prediction.seconds,
+              "estimate_s": time.perf_counter() - start - load_s}
+    sol = solve_with_field(floorplan, model, field, {"method": "adaptive", "tol": tol, "budget": budget},
+                           timing, budget)
+    predicted = find_hotspots(prediction.xs, prediction.ys, prediction.rise, floorplan, model.ambient)
+    solved = find_hotspots(prediction.xs, prediction.ys, sol.rise_on_grid(prediction.xs, prediction.ys),
+                           floorplan, model.ambient)
+    sol.extra["hotspots"] = {"predicted": predicted, "solved": solved}
+    return sol
+
+
+METHODS = {"amr": solve_amr, "power": solve_power, "coarse": solve_coarse, "oracle": solve_oracle,
+           "adaptive": solve_adaptive}
 
 
 def error_estimate(sol: Solution) -> dict:

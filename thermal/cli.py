@@ -94,6 +94,50 @@ def cmd_solve(args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    from hotspot_ml.model import load_model
+    from hotspot_ml.predict import find_hotspots, predict
+    from thermal.output import staged, write_json
+
+    floorplan, model = load_inputs(args)
+    start = time.perf_counter()
+    regressor, card = load_model(args.model)
+    load_s = time.perf_counter() - start
+    prediction = predict(floorplan, model, regressor)
+    hotspots = find_hotspots(prediction.xs, prediction.ys, prediction.rise, floorplan, model.ambient)
+    with staged(args.out) as stage:
+        write_json(stage / "hotspots.json", {
+            "units": {"length": "m", "temperature": "K", "severity": "K"},
+            "inputs": {"floorplan": floorplan.source, "power": floorplan.power_source},
+            "parameters": model.as_dict(),
+            "model": {"file": str(args.model or "default"), "sha256": card.get("sha256")},
+            "timing": {"model_load_s": load_s, "predict_s": prediction.seconds},
+            "hotspots": hotspots,
+        })
+        if not args.no_png:
+            from thermal.plots import plot_prediction
+
+            plot_prediction(prediction, floorplan, model, hotspots, stage / "hotspots.png")
+    top = hotspots[0]
+    print(f"{floorplan.source}: {len(hotspots)} hotspots predicted in {1e3 * prediction.seconds:.0f} ms; "
+          f"hottest {top['temperature']:.2f} K at ({top['x'] * 1e3:.3f}, {top['y'] * 1e3:.3f}) mm "
+          f"in {top['block']}")
+    print(f"  results in {args.out}/")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from hotspot_ml.generate import main_generate
+
+    return main_generate(args)
+
+
+def cmd_train(args) -> int:
+    from hotspot_ml.train import main_train
+
+    return main_train(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from thermal import __version__
 
@@ -105,9 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="solve the steady temperature field of a floorplan")
     add_input_arguments(p)
     p.add_argument("--mesh", default="uniform",
-                   choices=["uniform", "base", "amr", "power", "coarse", "oracle"],
+                   choices=["uniform", "base", "amr", "power", "coarse", "oracle", "adaptive"],
                    help="meshing method: uniform (--resolution), the coarsest block-conforming "
-                        "mesh, or an adaptive method aiming at --tol (default uniform)")
+                        "mesh, or an adaptive method aiming at --tol; 'adaptive' is the "
+                        "ML-predicted one (default uniform)")
     p.add_argument("--tol", type=relative_tolerance, default=1e-3,
                    help="adaptive methods: target max error relative to the peak temperature "
                         "rise (default 1e-3 = 0.1 %%)")
@@ -119,6 +164,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-png", action="store_true", help="skip the PNG picture")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.set_defaults(run=cmd_solve)
+
+    p = sub.add_parser("predict", help="predict hotspots from the floorplan alone (no solve)")
+    add_input_arguments(p)
+    p.add_argument("--model", type=Path, help="model file (.skops with its .json card); default: shipped")
+    p.add_argument("--no-png", action="store_true", help="skip the PNG map")
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.set_defaults(run=cmd_predict)
+
+    p = sub.add_parser("generate", help="write synthetic floorplans (.flp, .ptrace, .toml)")
+    p.add_argument("--count", type=positive_int, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=positive_int, default=1)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(run=cmd_generate)
+
+    p = sub.add_parser("train", help="train the hotspot model on synthetic floorplans")
+    p.add_argument("--samples", type=positive_int, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=positive_int, default=1)
+    p.add_argument("--out", type=Path, required=True, help="model file, e.g. model.skops")
+    p.set_defaults(run=cmd_train)
     return parser
 
 

@@ -26,7 +26,7 @@ def block_outlines(floorplan):
 
     b = floorplan.blocks
     corners = np.stack([[b.x0, b.y0], [b.x1, b.y0], [b.x1, b.y1], [b.x0, b.y1], [b.x0, b.y0]]) * 1e3
-    return LineCollection(np.transpose(corners, (2, 0, 1)), colors="k", linewidths=0.4, alpha=0.6)
+    return LineCollection(np.transpose(corners, (2, 0, 1)), colors="w", linewidths=0.5, alpha=0.7)
 
 
 def label_blocks(ax, floorplan, max_labels: int = MAX_LABELS) -> None:
@@ -36,9 +36,12 @@ def label_blocks(ax, floorplan, max_labels: int = MAX_LABELS) -> None:
         return
     big = np.minimum(b.width, b.height) > 0.03 * max(floorplan.width, floorplan.height)
     cx, cy = (b.x0 + b.x1) / 2e-3, (b.y0 + b.y1) / 2e-3
+    import matplotlib.patheffects as pe
+
+    halo = [pe.withStroke(linewidth=1.5, foreground="k", alpha=0.6)]
     for i in np.flatnonzero(big):
         ax.text(cx[i], cy[i], floorplan.names[i], ha="center", va="center", fontsize=6,
-                color="k", alpha=0.8, clip_on=True)
+                color="w", clip_on=True, path_effects=halo)
 
 
 def field_raster(field_on_grid, floorplan, pixels: int = RASTER):
@@ -71,11 +74,33 @@ def plot_temperature(sol, path: str | Path, title: str | None = None) -> None:
     draw_field(ax, image, extent, sol.floorplan)
     pk = sol.peak
     ax.plot(pk["x"] * 1e3, pk["y"] * 1e3, marker="x", color="cyan", ms=9, mew=2)
+    # Keep the label inside the die: put it below/left of peaks near the top/right edges.
+    x0, y0, x1, y1 = sol.floorplan.die
+    dx = -6 if pk["x"] > x0 + 0.7 * (x1 - x0) else 6
+    dy = -12 if pk["y"] > y0 + 0.8 * (y1 - y0) else 6
     ax.annotate(f"peak {pk['temperature']:.2f} K", (pk["x"] * 1e3, pk["y"] * 1e3), color="cyan",
-                xytext=(6, 6), textcoords="offset points", fontsize=8)
+                xytext=(dx, dy), textcoords="offset points", fontsize=8,
+                ha="right" if dx < 0 else "left", va="top" if dy < 0 else "bottom")
     info = sol.mesh_info
     ax.set_title(title or f"{Path(sol.floorplan.source).name}: {info['method']} mesh, "
                           f"{info['elements']:,} elements", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_prediction(prediction, floorplan, model, hotspots, path: str | Path) -> None:
+    """Write a PNG of the predicted field with the predicted hotspots marked."""
+    plt = _figure()
+    x0, y0, x1, y1 = floorplan.die
+    extent = [x0 * 1e3, x1 * 1e3, y0 * 1e3, y1 * 1e3]
+    fig, ax = plt.subplots(figsize=(7, 6), dpi=110)
+    draw_field(ax, prediction.rise + model.ambient, extent, floorplan, label="Predicted temperature (K)")
+    for k, h in enumerate(hotspots):
+        ax.plot(h["x"] * 1e3, h["y"] * 1e3, marker="o", mfc="none", color="cyan", ms=10, mew=1.5)
+        ax.annotate(f"{k + 1}: {h['temperature']:.1f} K", (h["x"] * 1e3, h["y"] * 1e3), color="cyan",
+                    xytext=(6, -12), textcoords="offset points", fontsize=7)
+    ax.set_title(f"{Path(floorplan.source).name}: predicted hotspots (no solve)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -203,27 +203,7 @@ class SeriesSolution:
 
     def _coefficients(self, mx: int, my: int) -> np.ndarray:
         """c_mn for m < mx, n < my: (Xc^T S Yc) / (k t (alpha_m^2 + beta_n^2) + h)."""
-        src = self._sources
-        xc = _interval_integrals(src.x_intervals, self._size[0], mx)  # (Ux, mx)
-        yc = _interval_integrals(src.y_intervals, self._size[1], my)  # (Uy, my)
-        dens = src.density  # sparse (Ux, Uy), W/m^2
-        # Contract over the smaller interval count: Q = left @ right costs intervals * mx * my.
-        if dens.shape[0] <= dens.shape[1]:
-            left, right = xc.T, np.asarray(dens @ yc)
-        else:
-            left, right = np.asarray(dens.T @ xc).T, yc
-        kt, h = self.model.sheet_conductance, self.model.htc
-        ax = kt * (np.arange(mx) * np.pi / self._size[0]) ** 2 + h
-        by = kt * (np.arange(my) * np.pi / self._size[1]) ** 2
-        # Row chunks: each is written once, divided while in cache, and the denominator never
-        # exists at full size.
-        coef = np.empty((mx, my))
-        step = max(1, CHUNK_BYTES // (8 * my))
-        for s in range(0, mx, step):
-            block = coef[s:s + step]
-            np.matmul(left[s:s + step], right, out=block)
-            block /= ax[s:s + step, None] + by[None, :]
-        return coef
+        return _coefficient_matrix(self._sources, self._size, self.model, mx, my)
 
     def _tables(self, x: np.ndarray, y: np.ndarray, modes) -> tuple[np.ndarray, np.ndarray]:
         """cos(m pi x / W) (len(x), Mx) and cos(n pi y / H) (len(y), My), die-relative."""
@@ -461,6 +441,43 @@ class _SourceIntervals:
         # Smallest side among powered sources: sets the starting modes and the search grid.
         self.min_side = (float(np.min(xi[:, 1] - xi[:, 0])), float(np.min(yi[:, 1] - yi[:, 0])))
 
+
+def _coefficient_matrix(src: "_SourceIntervals", size, model, mx: int, my: int) -> np.ndarray:
+    """c_mn for m < mx, n < my: (Xc^T S Yc) / (k t (alpha_m^2 + beta_n^2) + h)."""
+    xc = _interval_integrals(src.x_intervals, size[0], mx)  # (Ux, mx)
+    yc = _interval_integrals(src.y_intervals, size[1], my)  # (Uy, my)
+    dens = src.density  # sparse (Ux, Uy), W/m^2
+    # Contract over the smaller interval count: Q = left @ right costs intervals * mx * my.
+    if dens.shape[0] <= dens.shape[1]:
+        left, right = xc.T, np.asarray(dens @ yc)
+    else:
+        left, right = np.asarray(dens.T @ xc).T, yc
+    kt, h = model.sheet_conductance, model.htc
+    ax = kt * (np.arange(mx) * np.pi / size[0]) ** 2 + h
+    by = kt * (np.arange(my) * np.pi / size[1]) ** 2
+    # Row chunks: each is written once, divided while in cache, and the denominator never
+    # exists at full size.
+    coef = np.empty((mx, my))
+    step = max(1, CHUNK_BYTES // (8 * my))
+    for s in range(0, mx, step):
+        block = coef[s:s + step]
+        np.matmul(left[s:s + step], right, out=block)
+        block /= ax[s:s + step, None] + by[None, :]
+    return coef
+
+
+def truncated_rises_on_grid(floorplan: Floorplan, model: LumpedDie, modes: list[tuple[int, int]],
+                            nx: int, ny: int) -> list[np.ndarray]:
+    """The series truncated to each (Mx, My) in ``modes``, on a node grid (ny, nx) over the die.
+
+    A cheap physics estimate (no convergence control): the coefficients are formed once for
+    the largest truncation, ``O(intervals Mx My + nx ny log)``.
+    """
+    x0, y0, x1, y1 = (float(v) for v in floorplan.die)
+    mx, my = max(m[0] for m in modes), max(m[1] for m in modes)
+    coef = _coefficient_matrix(_SourceIntervals(floorplan), (x1 - x0, y1 - y0), model, mx, my)
+    return [np.ascontiguousarray(_dct_grid(_fold(_fold(coef[:a, :b], nx - 1, 0), ny - 1, 1)).T)
+            for a, b in modes]
 
 def _interval_integrals(intervals: np.ndarray, size: float, modes: int) -> np.ndarray:
     """(eps_m / size) * integral of cos(m pi s / size) over each interval, shape (U, modes).

@@ -1,0 +1,156 @@
+"""Features of a floorplan at the nodes of a grid over its die, computed from the floorplan alone.
+
+Everything is dimensionless so one model serves every die size and package: lengths are in
+thermal lengths L = sqrt(k t / h) (how far heat spreads sideways), power densities in the die's
+mean density q_mean = P / A, temperatures in the mean rise T0 = P / (h A).
+
+Per node (a grid with ``points`` nodes along the longer side, square-ish spacing d):
+
+===============  ==========================================================================
+``u_series``     the lumped model's exact series truncated to 2x the grid's intervals, / T0:
+                 a cheap physics estimate that misses what those modes cannot resolve
+``u_coarse``     the same truncated to a quarter of those modes, / T0 (how fast it converges)
+``q_node``       power density at the node / q_mean
+``q_cell_mean``  mean density over the node's cell (d x d around it) / q_mean
+``q_cell_max``   largest density of any source touching the cell / q_mean
+``blur_<s>``     q_cell_mean blurred over s thermal lengths (s = 0.5, 1, 2; mirrored at the
+                 adiabatic edges) / q_mean
+``edge``         distance to the nearest die edge / L (capped at 8)
+``corner``       distance to the nearest die corner / L (capped at 8)
+``point_power``  largest power of a source touching the cell / (k t T0): a small source of
+                 power p raises its centre by about p / (2 pi k t) ln(L / side)
+``point_log``    ln(L / side) of that source (sub-grid sources are what the series misses)
+``spacing``      d / L
+``die``          ln(die area / L^2)
+===============  ==========================================================================
+
+The regressor learns the correction from ``u_series`` at a node to the exact rise's maximum over
+the node's cell, divided by T0 (see :mod:`hotspot_ml.train`): the hottest temperature near each
+node, including hot units smaller than the grid, which node values would miss.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from meshes.size_field import grid_over
+from thermal.series import truncated_rises_on_grid
+
+#: Grid nodes along the die's longer side.
+POINTS = 129
+#: Blur scales in thermal lengths.
+BLUR_SCALES = (0.5, 1.0, 2.0)
+#: Distances are capped at this many thermal lengths (beyond it an edge is invisible).
+DISTANCE_CAP = 8.0
+
+FEATURE_NAMES = ("u_series", "u_coarse", "q_node", "q_cell_mean", "q_cell_max",
+                 *(f"blur_{s:g}" for s in BLUR_SCALES), "edge", "corner", "point_power",
+                 "point_log", "spacing", "die")
+
+
+@dataclass(frozen=True, eq=False)
+class Features:
+    """Features at the nodes of a grid; ``table`` has one row per node, x fastest."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    table: np.ndarray          # (ny * nx, len(FEATURE_NAMES))
+    u_series: np.ndarray       # (ny, nx) truncated-series rise, K
+    q_cell_max: np.ndarray     # (ny, nx) W/m^2
+    mean_rise: float           # T0, K
+    thermal_length: float      # L, m
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.ys.size, self.xs.size
+
+
+def _cell_ranges(lo: np.ndarray, hi: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and one-past-last node whose cell (half a spacing either side) meets [lo, hi]."""
+    d = nodes[1] - nodes[0]
+    edges = np.append(nodes - d / 2, nodes[-1] + d / 2)
+    first = np.clip(np.searchsorted(edges, lo, "right") - 1, 0, nodes.size - 1)
+    stop = np.clip(np.searchsorted(edges, hi, "left"), first + 1, nodes.size)
+    return first, stop
+
+
+def cell_statistics(floorplan, xs: np.ndarray, ys: np.ndarray):
+    """Per node cell: mean density, max source density, and power / side of the strongest
+    small source touching it. Vectorised over (source, cell) pairs with ``np.repeat``."""
+    s = floorplan.sources
+    keep = floorplan.source_power > 0
+    x0, x1, y0, y1 = s.x0[keep], s.x1[keep], s.y0[keep], s.y1[keep]
+    power, density = floorplan.source_power[keep], floorplan.source_density[keep]
+    i0, i1 = _cell_ranges(x0, x1, xs)
+    j0, j1 = _cell_ranges(y0, y1, ys)
+    ni, nj = i1 - i0, j1 - j0
+    count = ni * nj
+    src = np.repeat(np.arange(x0.size), count)
+    k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    ii, jj = i0[src] + k % ni[src], j0[src] + k // ni[src]
+    node = jj * xs.size + ii
+    # Overlap of each source with each cell it touches (cells clipped to the die).
+    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+    cx0, cx1 = np.maximum(xs[ii] - dx / 2, xs[0]), np.minimum(xs[ii] + dx / 2, xs[-1])
+    cy0, cy1 = np.maximum(ys[jj] - dy / 2, ys[0]), np.minimum(ys[jj] + dy / 2, ys[-1])
+    ox = np.clip(np.minimum(x1[src], cx1) - np.maximum(x0[src], cx0), 0, None)
+    oy = np.clip(np.minimum(y1[src], cy1) - np.maximum(y0[src], cy0), 0, None)
+    n = xs.size * ys.size
+    cell_area = ((np.minimum(xs + dx / 2, xs[-1]) - np.maximum(xs - dx / 2, xs[0]))[None, :]
+                 * (np.minimum(ys + dy / 2, ys[-1]) - np.maximum(ys - dy / 2, ys[0]))[:, None]).ravel()
+    mean = np.bincount(node, density[src] * ox * oy, minlength=n) / cell_area
+    qmax = np.zeros(n)
+    np.maximum.at(qmax, node, np.where(ox * oy > 0, density[src], 0.0))
+    side = np.minimum(x1 - x0, y1 - y0)
+    # The strongest source touching each cell: largest power among them (ties: smallest side).
+    strength = np.zeros(n)
+    np.maximum.at(strength, node, np.where(ox * oy > 0, power[src], 0.0))
+    best = np.where((ox * oy > 0) & (power[src] == strength[node]), side[src], np.inf)
+    point_side = np.full(n, np.inf)
+    np.minimum.at(point_side, node, best)
+    shape = (ys.size, xs.size)
+    return mean.reshape(shape), qmax.reshape(shape), strength.reshape(shape), point_side.reshape(shape)
+
+
+def reflected_blurs(image: np.ndarray, sigmas: list[float]) -> list[np.ndarray]:
+    """Gaussian blurs of ``image`` (sigma in pixels) with mirror (adiabatic) boundaries.
+
+    In the cosine basis a mirrored Gaussian blur is a diagonal multiplication, so every scale
+    costs one inverse DCT whatever its width.
+    """
+    from scipy.fft import dctn, idctn
+
+    spectrum = dctn(image, type=2, norm="ortho")
+    ky = np.pi * np.arange(image.shape[0])[:, None] / image.shape[0]
+    kx = np.pi * np.arange(image.shape[1])[None, :] / image.shape[1]
+    return [idctn(spectrum * np.exp(-0.5 * s ** 2 * (kx ** 2 + ky ** 2)), type=2, norm="ortho")
+            for s in sigmas]
+
+
+def compute_features(floorplan, model, points: int = POINTS) -> Features:
+    """Features of ``floorplan`` under ``model`` at the nodes of a grid over the die."""
+    xs, ys = grid_over(floorplan.die, points)
+    L = model.thermal_length
+    area = floorplan.width * floorplan.height
+    q_mean = floorplan.total_power / area
+    T0 = q_mean / model.htc
+    modes = (2 * (xs.size - 1), 2 * (ys.size - 1))
+    u_series, u_coarse = truncated_rises_on_grid(
+        floorplan, model, [modes, (modes[0] // 4, modes[1] // 4)], xs.size, ys.size)
+    X, Y = np.meshgrid(xs, ys)
+    q_node = floorplan.density_at(X, Y)
+    q_mean_cell, q_max, strength, side = cell_statistics(floorplan, xs, ys)
+    d = xs[1] - xs[0]
+    blurs = reflected_blurs(q_mean_cell, [s * L / d for s in BLUR_SCALES])
+    x0, y0, x1, y1 = floorplan.die
+    ex, ey = np.minimum(X - x0, x1 - X), np.minimum(Y - y0, y1 - Y)
+    edge = np.minimum(ex, ey) / L
+    corner = np.hypot(ex, ey) / L
+    point_log = np.where(np.isfinite(side), np.log(L / np.clip(side, 1e-3 * L, 1e3 * L)), 0.0)
+    columns = [u_series / T0, u_coarse / T0, q_node / q_mean, q_mean_cell / q_mean, q_max / q_mean,
+               *(b / q_mean for b in blurs), np.minimum(edge, DISTANCE_CAP),
+               np.minimum(corner, DISTANCE_CAP), strength / (model.sheet_conductance * T0), point_log,
+               np.full(X.shape, d / L), np.full(X.shape, np.log(area / L ** 2))]
+    table = np.column_stack([c.ravel() for c in columns])
+    return Features(xs, ys, table, u_series, q_max, T0, L)

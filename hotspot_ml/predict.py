@@ -1,0 +1,117 @@
+"""From a floorplan to predicted temperatures, hotspots and the size field the mesher takes.
+
+floorplan -> features (:mod:`hotspot_ml.features`) -> regressor -> predicted rise on a grid ->
+hotspots (local maxima, severity) and a size field (:func:`size_field`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from hotspot_ml.features import POINTS, Features, compute_features
+from meshes.size_field import SizeField
+
+#: A hotspot is a local maximum over this radius (m) ...
+HOTSPOT_RADIUS = 0.5e-3
+#: ... whose rise is at least mean + LEVEL * (peak - mean) of the field.
+LEVEL = 0.5
+#: Severity: the drop in temperature within this radius (m) of the hotspot, in the spirit of
+#: HotGauge's maximum localized temperature difference (MLTD).
+MLTD_RADIUS = 1.0e-3
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """Predicted temperature rise at the nodes of a grid over the die."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    rise: np.ndarray  # (ny, nx), K
+    features: Features
+    seconds: float
+
+    @property
+    def peak(self) -> dict:
+        j, i = np.unravel_index(np.argmax(self.rise), self.rise.shape)
+        return {"rise": float(self.rise[j, i]), "x": float(self.xs[i]), "y": float(self.ys[j])}
+
+
+def predict(floorplan, model, regressor=None, points: int = POINTS) -> Prediction:
+    """Predict the temperature rise of ``floorplan`` under ``model`` (a LumpedDie).
+
+    ``regressor`` defaults to the shipped model; ``None`` loads it (cache it yourself when
+    predicting many floorplans: loading takes longer than predicting).
+    """
+    from hotspot_ml.model import load_model
+
+    if regressor is None:
+        regressor, _ = load_model()
+    from threadpoolctl import threadpool_limits
+
+    start = time.perf_counter()
+    feats = compute_features(floorplan, model, points)
+    # One thread: the trees' OpenMP threads made prediction 5-10x slower on a busy 2-core machine.
+    with threadpool_limits(1):
+        correction = regressor.predict(feats.table).reshape(feats.shape)
+    rise = feats.u_series + feats.mean_rise * correction
+    return Prediction(feats.xs, feats.ys, rise, feats, time.perf_counter() - start)
+
+
+def _disk(radius: float, spacing: float) -> np.ndarray:
+    r = max(1, int(np.ceil(radius / spacing)))
+    i, j = np.mgrid[-r:r + 1, -r:r + 1]
+    return np.hypot(i, j) * spacing <= radius + 1e-12
+
+
+def find_hotspots(xs: np.ndarray, ys: np.ndarray, rise: np.ndarray, floorplan, ambient: float,
+                  level: float = LEVEL, radius: float = HOTSPOT_RADIUS) -> list[dict]:
+    """Hotspots of a gridded rise: local maxima over ``radius`` above the ``level`` threshold.
+
+    Each is a dict with x, y (m, floorplan coordinates), temperature (K), rise (K), block, and
+    severity (K): the largest temperature drop within :data:`MLTD_RADIUS` of it. Sorted
+    hottest first. Used alike for predicted and solved fields, so they can be compared.
+    """
+    from scipy.ndimage import maximum_filter, minimum_filter
+
+    d = xs[1] - xs[0]
+    is_max = rise >= maximum_filter(rise, footprint=_disk(radius, d), mode="nearest")
+    threshold = rise.mean() + level * (rise.max() - rise.mean())
+    jj, ii = np.nonzero(is_max & (rise >= threshold))
+    # Plateaus give several equal maxima side by side: keep one per neighbourhood.
+    order = np.argsort(-rise[jj, ii], kind="stable")
+    jj, ii = jj[order], ii[order]
+    keep = np.ones(jj.size, bool)
+    for a in range(jj.size):  # hotspots are few (tens): a loop over them is not a hot path
+        if keep[a]:
+            near = np.hypot((ii - ii[a]) * d, (jj - jj[a]) * d) <= radius
+            near[: a + 1] = False
+            keep &= ~near
+    jj, ii = jj[keep], ii[keep]
+    low = minimum_filter(rise, footprint=_disk(MLTD_RADIUS, d), mode="nearest")
+    x, y = xs[ii], ys[jj]
+    blocks = floorplan.block_at(x, y)
+    return [{"x": float(a), "y": float(b), "temperature": float(r + ambient), "rise": float(r),
+             "block": floorplan.names[k] if k >= 0 else None, "severity": float(s)}
+            for a, b, r, k, s in zip(x, y, rise[jj, ii], blocks, rise[jj, ii] - low[jj, ii])]
+
+
+def size_field(prediction: Prediction, floorplan, model, tol: float) -> SizeField:
+    """Element sizes meeting ``tol`` (relative to the predicted peak rise).
+
+    Curvature is the larger of the predicted field's Hessian (finite differences on the grid)
+    and what the equation itself demands, |Laplacian u| / 2 = |h u - q| / (2 k t), with q the
+    densest source touching each node's cell: that keeps sources smaller than the grid
+    refined even where the smooth prediction cannot show their peak.
+    """
+    from thermal.adaptive import field_from_curvature
+    from thermal.estimate import max_abs_eigenvalue
+
+    xs, ys, u = prediction.xs, prediction.ys, prediction.rise
+    uy, ux = np.gradient(u, ys, xs)
+    uxy, uxx = np.gradient(ux, ys, xs)
+    uyy, _ = np.gradient(uy, ys, xs)
+    hessian = max_abs_eigenvalue(np.stack([uxx, uxy, uyy]))
+    pde = np.abs(model.htc * u - prediction.features.q_cell_max) / (2.0 * model.sheet_conductance)
+    return field_from_curvature(floorplan, xs, ys, np.maximum(hessian, pde), tol * u.max())
