@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import json
 import platform
 import time
 from pathlib import Path
@@ -113,7 +114,7 @@ def train(samples: int, seed: int, out: str | Path, workers: int = 1, progress: 
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
-    from hotspot_ml.model import HotspotRegressor, save_model
+    from hotspot_ml.model import HotspotRegressor, card_path, save_model
 
     if samples < 5:
         raise ValueError(f"need at least 5 samples to hold some out, got {samples}")
@@ -143,7 +144,7 @@ def train(samples: int, seed: int, out: str | Path, workers: int = 1, progress: 
         "seconds": time.perf_counter() - start,
     }
     save_model(regressor, out, card)
-    return card
+    return json.loads(card_path(out).read_text())
 
 
 def main_train(args) -> int:

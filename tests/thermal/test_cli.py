@@ -138,3 +138,42 @@ def test_bad_option_values_exit_2(tmp_path, flags):
                     tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_predict_writes_hotspots(tmp_path):
+    out = tmp_path / "pred"
+    assert main(["predict", FLP, "--power", PTRACE, "--out", str(out)]) == 0
+    data = json.loads((out / "hotspots.json").read_text())
+    assert (out / "hotspots.png").exists()
+    top = data["hotspots"][0]
+    assert {"x", "y", "temperature", "block", "severity"} <= set(top)
+    assert top["block"] in {"IntReg_0", "IntReg_1", "IntExec"}
+    assert data["timing"]["predict_s"] > 0
+
+
+def test_tampered_model_exit_2(tmp_path):
+    import shutil
+
+    from hotspot_ml.model import DEFAULT_MODEL
+
+    model = tmp_path / "m.skops"
+    shutil.copy(DEFAULT_MODEL, model)
+    shutil.copy(DEFAULT_MODEL.with_suffix(".json"), tmp_path / "m.json")
+    data = bytearray(model.read_bytes())
+    data[100] ^= 1
+    model.write_bytes(bytes(data))
+    proc = _run_cli(["predict", FLP, "--power", PTRACE, "--model", str(model), "--out", str(tmp_path / "o")],
+                    tmp_path)
+    assert proc.returncode == 2 and "SHA-256" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_generate_then_solve_a_generated_case(tmp_path):
+    assert main(["generate", "--count", "2", "--seed", "4", "--out", str(tmp_path / "g")]) == 0
+    flp = sorted((tmp_path / "g").glob("*.flp"))[0]
+    out = tmp_path / "s"
+    assert main(["solve", str(flp), "--power", str(flp.with_suffix(".ptrace")), "--config",
+                 str(flp.with_suffix(".toml")), "--mesh", "adaptive", "--tol", "5e-3", "--no-png",
+                 "--out", str(out)]) == 0
+    r = json.loads((out / "result.json").read_text())
+    assert r["mesh"]["method"] == "adaptive" and r["hotspots"]["predicted"]
