@@ -5,7 +5,7 @@ Floorplans (built here, deterministic): ``ev6`` (HotSpot's example with gcc powe
 three edges), ``middle`` (10 mm die, a cluster of three small hot units near the centre); the
 last three sit on a warm background of a few large blocks, guillotine-split around the hot units.
 
-Methods: ``uniform`` over resolutions, and the adaptive ``amr``, ``power``, ``coarse`` and
+Methods: ``uniform`` over resolutions, the ML-guided ``adaptive``, and ``amr``, ``power``, ``coarse`` and
 ``oracle`` over tolerances. Errors are the maximum of |FE - exact| over a grid (1601 points
 along the longer side, 801 with --quick) in % of the exact peak rise; time is ``thermal.solve``
 end to end (verification excluded; the oracle's time includes evaluating its own series
@@ -37,7 +37,7 @@ QUICK_MAX_RESOLUTION = 400
 MAX_UNIFORM_ELEMENTS = 2_500_000
 TOLERANCES = [2e-2, 1e-2, 5e-3, 2e-3, 1e-3, 5e-4]
 QUICK_TOLERANCES = [1e-2, 2e-3]
-ADAPTIVE = ["amr", "power", "coarse", "oracle"]
+ADAPTIVE = ["amr", "power", "coarse", "oracle", "adaptive"]
 METHODS = ["uniform"] + ADAPTIVE
 #: Max error targets, % of the exact peak rise.
 TARGETS = [0.5, 0.1]
@@ -378,8 +378,13 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", help=argparse.SUPPRESS)  # floorplans, for debugging
     args = parser.parse_args()
 
+    from hotspot_ml.model import cached_default_model
     from thermal import LumpedDie, SeriesSolution
 
+    # The ML model is loaded once per process (as in a batch run): keep that out of the timings;
+    # it is reported on its own.
+    _, model_load_s = cached_default_model()
+    print(f"ML model loaded in {model_load_s:.2f} s (not counted in the 'adaptive' times)")
     wall = time.perf_counter()
     model = LumpedDie()
     resolutions = [r for r in RESOLUTIONS if not args.quick or r <= QUICK_MAX_RESOLUTION]

@@ -8,7 +8,9 @@ Per node (a grid with ``points`` nodes along the longer side, square-ish spacing
 
 ===============  ==========================================================================
 ``u_series``     the lumped model's exact series truncated to 2x the grid's intervals, / T0:
-                 a cheap physics estimate that misses what those modes cannot resolve
+                 a cheap physics estimate that misses what those modes cannot resolve; its
+                 maximum over the node's cell (from a 2x finer grid), so that a peak between
+                 nodes shows
 ``u_coarse``     the same truncated to a quarter of those modes, / T0 (how fast it converges)
 ``q_node``       power density at the node / q_mean
 ``q_cell_mean``  mean density over the node's cell (d x d around it) / q_mean
@@ -56,7 +58,7 @@ class Features:
     xs: np.ndarray
     ys: np.ndarray
     table: np.ndarray          # (ny * nx, len(FEATURE_NAMES))
-    u_series: np.ndarray       # (ny, nx) truncated-series rise, K
+    u_series: np.ndarray       # (ny, nx) truncated-series rise, max over each node's cell, K
     q_cell_max: np.ndarray     # (ny, nx) W/m^2
     mean_rise: float           # T0, K
     thermal_length: float      # L, m
@@ -136,8 +138,13 @@ def compute_features(floorplan, model, points: int = POINTS) -> Features:
     q_mean = floorplan.total_power / area
     T0 = q_mean / model.htc
     modes = (2 * (xs.size - 1), 2 * (ys.size - 1))
-    u_series, u_coarse = truncated_rises_on_grid(
-        floorplan, model, [modes, (modes[0] // 4, modes[1] // 4)], xs.size, ys.size)
+    from scipy.ndimage import maximum_filter
+
+    # On a grid twice as fine, then the maximum over each node's cell.
+    fine, coarse = truncated_rises_on_grid(floorplan, model, [modes, (modes[0] // 4, modes[1] // 4)],
+                                           2 * xs.size - 1, 2 * ys.size - 1)
+    u_series = maximum_filter(fine, size=3, mode="nearest")[::2, ::2]
+    u_coarse = coarse[::2, ::2]
     X, Y = np.meshgrid(xs, ys)
     q_node = floorplan.density_at(X, Y)
     q_mean_cell, q_max, strength, side = cell_statistics(floorplan, xs, ys)

@@ -136,7 +136,7 @@ def train(samples: int, seed: int, out: str | Path, workers: int = 1, progress: 
         "samples": samples, "seed": seed, "train_cases": len(train_cases),
         "validation_cases": len(val_cases), "train_rows": int(X.shape[0]),
         "grid_points": POINTS, "features": list(FEATURE_NAMES),
-        "target": "(max of u_exact over the node's cell - u_series at the node) / T0",
+        "target": "(max over the node's cell of u_exact - the same of u_series) / T0",
         "params": regressor.get_params(),
         "validation": validation,
         "label": {"rtol": LABEL_RTOL, "max_modes": LABEL_MAX_MODES},

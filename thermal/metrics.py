@@ -2,7 +2,8 @@
 
 Errors are in kelvin of temperature rise and in % of the exact peak rise, never in % of absolute
 temperature (which would flatter by 10-100x). They are measured on a node-aligned grid over the
-die (``points`` on the longer side), where the FE field is interpolated exactly (P1).
+die (``points`` on the longer side, not aligned with uniform meshes), where the FE field is
+interpolated exactly (P1).
 """
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import time
 
 import numpy as np
 
-#: Grid points along the die's longer side at which errors are measured.
-GRID_POINTS = 801
+#: Grid points along the die's longer side at which errors are measured. 1019 intervals (a
+#: prime) so the grid never lands on the nodes of a uniform mesh only: at mesh nodes P1 is far
+#: more accurate than in between, and an aligned grid (801 points vs resolution 800) understated
+#: the error 2-3x.
+GRID_POINTS = 1020
 
 
 def error_grid(floorplan, points: int = GRID_POINTS) -> tuple[int, int]:

@@ -36,7 +36,7 @@ def convergence(request):
     rows = []
     for n in RESOLUTIONS:
         sol = solve(fp, model, mesh="uniform", resolution=n)
-        err = errors_against(sol.rise_on_grid, reference, points=401)
+        err = errors_against(sol.rise_on_grid, reference, points=398)  # 397: prime, not aligned
         rows.append((sol.mesh.t.shape[1], err["max_error_K"], err["rms_error_K"], sol.energy_balance_rel))
     return request.param, reference, np.array(rows)
 
