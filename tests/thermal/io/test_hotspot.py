@@ -10,32 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from thermal.errors import InputError
+from tests.thermal.io.helpers import EXAMPLES, FUZZ, ROUND_TRIP, expect_error, write_file
 from thermal.io import (FlpData, read_floorplan, read_flp, read_flp_with_power_map, read_hotspot,
                         read_ptrace, write_flp, write_power_map, write_ptrace, write_steady)
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
-ROUND_TRIP = settings(FUZZ, max_examples=50)
 
-
-def expect_error(fn, path, line, *fragments):
-    """Call ``fn``; it must raise one InputError reading ``path:line: ...`` on a single line."""
-    with pytest.raises(InputError) as info:
-        fn()
-    msg = str(info.value)
-    assert "\n" not in msg
-    where = f"{path}:{line}: " if line is not None else f"{path}: "
-    assert msg.startswith(where), msg
-    for f in fragments:
-        assert f in msg, msg
-    return msg
-
-
-def write(tmp_path, name, content):
-    p = tmp_path / name
-    p.write_bytes(content if isinstance(content, bytes) else content.encode())
-    return p
+write = write_file
 
 
 # ---------------------------------------------------------------------- good files

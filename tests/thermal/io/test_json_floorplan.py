@@ -11,32 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from thermal.errors import InputError
+from tests.thermal.io.helpers import EXAMPLES, FUZZ, FEWER, expect_error, write_file
 from thermal.floorplan import Floorplan, PowerMap
 from thermal.io import read_hotspot, read_json, write_json
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
-FEWER = settings(FUZZ, max_examples=60)
-
-
-def expect_error(fn, path, line, *fragments):
-    """Call ``fn``; it must raise one InputError reading ``path:line: ...`` on a single line."""
-    with pytest.raises(InputError) as info:
-        fn()
-    msg = str(info.value)
-    assert "\n" not in msg
-    where = f"{path}:{line}: " if line is not None else f"{path}: "
-    assert msg.startswith(where), msg
-    for f in fragments:
-        assert f in msg, msg
-    return msg
-
 
 def write(tmp_path, content, name="f.json"):
-    p = tmp_path / name
-    p.write_bytes(content if isinstance(content, bytes) else content.encode())
-    return p
+    return write_file(tmp_path, name, content)
 
 
 HEAD = '{\n"format": "thermesh-floorplan",\n"version": 1,\n"blocks": [\n'  # blocks from line 5

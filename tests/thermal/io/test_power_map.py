@@ -11,31 +11,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from thermal.errors import InputError
+from tests.thermal.io.helpers import EXAMPLES, FUZZ, FEWER, expect_error, write_file
 from thermal.io import read_flp_with_power_map, read_power_map, write_power_map
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
-FEWER = settings(FUZZ, max_examples=60)
 
-
-def expect_error(fn, path, line, *fragments):
-    """Call ``fn``; it must raise one InputError reading ``path:line: ...`` on a single line."""
-    with pytest.raises(InputError) as info:
-        fn()
-    msg = str(info.value)
-    assert "\n" not in msg
-    where = f"{path}:{line}: " if line is not None else f"{path}: "
-    assert msg.startswith(where), msg
-    for f in fragments:
-        assert f in msg, msg
-    return msg
-
-
-def write(tmp_path, name, content):
-    p = tmp_path / name
-    p.write_bytes(content if isinstance(content, bytes) else content.encode())
-    return p
+write = write_file
 
 
 def npy_bytes(arr, **kw) -> bytes:
