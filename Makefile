@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Solve the bundled HotSpot ev6 example and check it against the exact solution; results in out/ev6.
+## Solve the bundled HotSpot ev6 example on a uniform and on an ML-guided adaptive mesh, both
+## checked against the exact solution; results in out/ev6-uniform and out/ev6-adaptive.
 demo: install
-	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --resolution 200 --verify --out out/ev6
+	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --resolution 200 --verify --out out/ev6-uniform
+	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --mesh adaptive --tol 1e-3 --verify --out out/ev6-adaptive
 
 ## Run the test suite (the command CI runs).
 test: install
