@@ -7,7 +7,8 @@
 2. per case, in parallel (joblib, with a progress bar): features on the grid and labels, the
    exact series' rise at the same nodes (``rtol`` 1e-4);
 3. the last fifth of the cases is held out whole (never split across train and validation);
-   training uses the hottest nodes of each case plus a random sample of the rest;
+   training uses the nodes where prediction consults the trees
+   (:func:`hotspot_ml.predict.relevant_nodes`): the hottest of them plus a random sample;
 4. a :class:`~hotspot_ml.model.HotspotRegressor` is fitted; validation metrics — for the model
    and for the truncated series alone, so the trees must earn their place — go into the model
    card (JSON) beside the model.
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from hotspot_ml.features import FEATURE_NAMES, POINTS, compute_features
-from hotspot_ml.predict import HOTSPOT_RADIUS, find_hotspots
+from hotspot_ml.predict import HOTSPOT_RADIUS, find_hotspots, predicted_rise, relevant_nodes
 
 #: Training rows per case: its hottest nodes, and a random sample of the others.
 HOT_ROWS, RANDOM_ROWS = 400, 1600
@@ -57,8 +58,10 @@ def label_case(child: np.random.SeedSequence, index: int, keep_grid: bool, point
     exact = SeriesSolution(floorplan, model, rtol=LABEL_RTOL, max_modes=LABEL_MAX_MODES)
     u = cell_maxima(exact, feats.xs.size, feats.ys.size)
     target = ((u - feats.u_series) / feats.mean_rise).ravel()
-    hot = np.argpartition(-u.ravel(), min(HOT_ROWS, u.size - 1))[:HOT_ROWS]
-    rest = rng.choice(u.size, size=min(RANDOM_ROWS, u.size), replace=False)
+    # Train where prediction consults the trees: its hottest nodes and a random sample of the rest.
+    relevant = relevant_nodes(feats)
+    hot = relevant[np.argsort(-u.ravel()[relevant])[:HOT_ROWS]]
+    rest = rng.choice(relevant, size=min(RANDOM_ROWS, relevant.size), replace=False)
     rows = np.union1d(hot, rest)
     out = {"index": index, "X": feats.table[rows], "y": target[rows], "blocks": len(floorplan.names)}
     if keep_grid:
@@ -90,7 +93,7 @@ def evaluate(cases: list[dict], regressor) -> dict:
     rows = {"model": [], "series_only": []}
     for c in cases:
         f = c["features"]
-        predicted = f.u_series + f.mean_rise * regressor.predict(f.table).reshape(f.shape)
+        predicted = predicted_rise(f, regressor)
         for name, field in (("model", predicted), ("series_only", f.u_series)):
             rows[name].append(_grid_metrics(f.xs, f.ys, field, c["exact"], c["floorplan"],
                                             c["model"].ambient))

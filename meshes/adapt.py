@@ -32,6 +32,21 @@ def longest_edges(mesh: MeshTri) -> np.ndarray:
     return np.sqrt(((p - np.roll(p, 1, axis=1)) ** 2).sum(axis=0)).max(axis=0)
 
 
+def neighbour_size_ratio(mesh: MeshTri, h: np.ndarray | None = None) -> float:
+    """Largest ratio of longest edges between two elements sharing an edge."""
+    h = longest_edges(mesh) if h is None else h
+    t = mesh.t
+    edges = np.sort(np.hstack([t[[0, 1]], t[[1, 2]], t[[2, 0]]]), axis=0)  # (2, 3E)
+    key = edges[0].astype(np.int64) * mesh.p.shape[1] + edges[1]
+    order = np.argsort(key, kind="stable")
+    owner = np.tile(np.arange(t.shape[1]), 3)[order]
+    shared = np.flatnonzero(key[order][1:] == key[order][:-1])  # interior edges: adjacent pairs
+    if shared.size == 0:
+        return 1.0
+    a, b = h[owner[shared]], h[owner[shared + 1]]
+    return float((np.maximum(a, b) / np.minimum(a, b)).max())
+
+
 def field_on_elements(mesh: MeshTri, field: SizeField) -> np.ndarray:
     """The smallest size the field asks for at each element's vertices and centroid."""
     at_nodes = field(mesh.p[0], mesh.p[1])[mesh.t].min(axis=0)
@@ -105,6 +120,7 @@ def adapted(floorplan, size_field, *, budget: int | None = None, base: MeshTri |
         "finer_than_asked": int(np.sum(h < 0.5 * target)),
         "forced_by_geometry": int(np.sum(base_h < 0.5 * base_target)),
         "max_size_ratio": float((h / target).max()),
+        "max_neighbour_ratio": neighbour_size_ratio(mesh, h),
         "mesh_s": time.perf_counter() - start,
     }
     return mesh, stats

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from meshes import conforms, quality
-from meshes.adapt import MAX_ELEMENTS, adapted, field_on_elements, longest_edges
+from meshes.adapt import (MAX_ELEMENTS, adapted, field_on_elements, longest_edges,
+                          neighbour_size_ratio)
 from meshes.base import init_base
 from meshes.size_field import SizeField, SizeFieldError
 from tests.conftest import gap_floorplan, hot_corner_floorplan
@@ -26,16 +27,16 @@ def test_adapted_mesh_follows_the_field(make):
     q = quality(mesh)
     assert q["min_angle_deg"] >= 12.5  # red-green-blue keeps at least half the base's 25 degrees
     # Neighbours differ by a bounded ratio (the field is graded).
-    t = mesh.t
-    edges = {}
-    for k in range(3):  # map each edge to its elements (test code: clarity over speed)
-        a, b = np.sort(np.vstack([t[k], t[(k + 1) % 3]]), axis=0)
-        for e, key in enumerate(zip(a, b)):
-            edges.setdefault(key, []).append(e)
-    pairs = np.array([v for v in edges.values() if len(v) == 2])
-    ratio = h[pairs].max(1) / h[pairs].min(1)
-    assert ratio.max() <= 4.0
+    assert stats["max_neighbour_ratio"] <= 4.0
 
+
+def test_neighbour_ratio_of_a_known_mesh():
+    from skfem import MeshTri
+
+    mesh = MeshTri.init_sqsymmetric()  # 8 congruent triangles
+    assert neighbour_size_ratio(mesh) == pytest.approx(1.0)
+    refined = mesh.refined([0])  # red children (h = 0.35) beside green-closed neighbours (h = 0.5)
+    assert neighbour_size_ratio(refined) == pytest.approx(np.sqrt(2.0))
 
 def test_coarse_where_nothing_asks():
     fp = hot_corner_floorplan()
