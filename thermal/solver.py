@@ -25,6 +25,9 @@ from thermal.errors import SolverError
 
 #: Relative residual ||b - A u|| / ||b|| the iterative solve must reach.
 RTOL = 1e-11
+#: Below this many unknowns a sparse LU is faster than AMG's setup (measured: 9 ms against
+#: 41 ms at 2.9k unknowns; AMG wins from about 10k).
+DIRECT_BELOW = 5000
 
 
 @dataclass(frozen=True)
@@ -105,47 +108,64 @@ def _relative_residual(A, u, b) -> float:
 def solve_linear(A: sp.csr_matrix, b: np.ndarray, rtol: float = RTOL) -> tuple[np.ndarray, SolveInfo]:
     """Solve the SPD system ``A u = b``; never return an unconverged answer.
 
-    Ruge-Stuben AMG preconditioned CG first (about 1 s for 1e6 P1 triangles on 2 cores);
-    if its true residual misses ``rtol`` by more than 10x, a sparse direct solve.
+    Sparse LU below :data:`DIRECT_BELOW` unknowns; above, Ruge-Stuben AMG preconditioned CG
+    (about 2.3 s for 1e6 P1 triangles here) and, if its true residual misses ``rtol`` by more
+    than 10x, the sparse LU as fallback.
 
     Raises
     ------
     SolverError
         If neither reaches the tolerance.
     """
-    import pyamg
-
     start = time.perf_counter()
     if not np.all(np.isfinite(A.data)) or not np.all(np.isfinite(b)):
         raise SolverError("the system has non-finite entries (degenerate mesh?)")
     if not np.any(b):
         return np.zeros_like(b), SolveInfo("trivial", 0, 0.0, time.perf_counter() - start)
+    if A.shape[0] >= DIRECT_BELOW:
+        attempt = _amg_cg(A, b, rtol)
+        if attempt is not None:
+            u, iterations = attempt
+            res = _relative_residual(A, u, b)
+            if np.isfinite(res) and res <= 10 * rtol:
+                return u, SolveInfo("amg-cg", iterations, res, time.perf_counter() - start)
+    u = _direct(A, b)
+    res = _relative_residual(A, u, b)
+    if np.isfinite(res) and res <= 10 * rtol:
+        return u, SolveInfo("direct", 0, res, time.perf_counter() - start)
+    raise SolverError(f"linear solve did not converge: relative residual {res:.3g} > {10 * rtol:.1g}")
+
+
+def _amg_cg(A: sp.csr_matrix, b: np.ndarray, rtol: float):
+    """AMG-preconditioned CG: (solution, iterations), or None if pyamg failed outright."""
+    import pyamg
+
     try:
         # One BLAS thread: the vector operations of CG are memory-bound, and a second OpenBLAS
         # thread competing with any other process on a 2-core machine made them 20x slower.
         # Sparse LU on the coarsest level: pyamg's default pseudo-inverse needs an SVD.
+        # Forward Gauss-Seidel before, backward after: the V-cycle stays symmetric (as CG needs)
+        # at half the cost of symmetric sweeps on both sides (1.8 -> 1.5 s at 1e6 elements).
         with threadpool_limits(1, user_api="blas"), np.errstate(all="ignore"):
-            # Forward Gauss-Seidel before, backward after: the V-cycle stays symmetric (as CG
-            # needs) at half the cost of symmetric sweeps on both sides (measured 1.8 -> 1.5 s
-            # at 1e6 elements, 14 -> 17 iterations).
             ml = pyamg.ruge_stuben_solver(A, max_coarse=500, coarse_solver="splu",
                                           presmoother=("gauss_seidel", {"sweep": "forward"}),
                                           postsmoother=("gauss_seidel", {"sweep": "backward"}))
             history: list[float] = []
             u = ml.solve(b, tol=rtol, accel="cg", maxiter=400, residuals=history)
-        res = _relative_residual(A, u, b)
-        if np.isfinite(res) and res <= 10 * rtol:
-            return u, SolveInfo("amg-cg", len(history) - 1, res, time.perf_counter() - start)
+        return u, len(history) - 1
     except (ArithmeticError, ValueError, RuntimeError, np.linalg.LinAlgError):
-        pass  # fall through to the direct solver
+        return None
+
+
+def _direct(A: sp.csr_matrix, b: np.ndarray) -> np.ndarray:
+    """Sparse LU; a singular matrix shows up as a non-finite or large residual, checked by the caller."""
     import warnings
 
-    from scipy.sparse.linalg import spsolve
+    from scipy.sparse.linalg import splu
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")  # a singular matrix is reported through the residual below
-        u = spsolve(A.tocsc(), b)
-    res = _relative_residual(A, u, b)
-    if np.isfinite(res) and res <= 10 * rtol:
-        return u, SolveInfo("direct", 0, res, time.perf_counter() - start)
-    raise SolverError(f"linear solve did not converge: relative residual {res:.3g} > {10 * rtol:.1g}")
+        warnings.simplefilter("ignore")
+        try:
+            return splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A").solve(b)
+        except RuntimeError:  # "Factor is exactly singular"
+            return np.full_like(b, np.nan)
