@@ -22,8 +22,9 @@ CHUNK = 10_000_000
 class PointLocator:
     """Find the triangle containing each point and interpolate nodal (P1) values there."""
 
-    #: Numbers of nearest centroids tried, in turn, for the points not yet located.
-    CANDIDATES = (8, 32, 128, 512)
+    #: Numbers of nearest centroids tried, in turn, for the points not yet located (the nearest
+    #: alone holds ~98 % of points on a uniform mesh; 1e6 points on 326k elements take 1.8 s).
+    CANDIDATES = (1, 8, 32, 128, 512)
 
     def __init__(self, mesh: MeshTri):
         from scipy.spatial import cKDTree
