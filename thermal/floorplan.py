@@ -14,7 +14,8 @@ each source keeps its total power exactly (its density becomes power / snapped a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -174,7 +175,6 @@ class Floorplan:
     snap: SnapReport
     source: str = "<floorplan>"
     power_source: str = "<power>"
-    _locator: list = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -289,19 +289,21 @@ class Floorplan:
         return Rects(*(np.concatenate([getattr(self.blocks, a), getattr(self.sources, a)])
                        for a in ("x0", "y0", "x1", "y1")))
 
+    @cached_property
+    def _block_locator(self) -> RectLocator:
+        return RectLocator(self.blocks)
+
+    @cached_property
+    def _source_locator(self) -> RectLocator:
+        return self._block_locator if self.sources is self.blocks else RectLocator(self.sources)
+
     def block_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Index of the block containing each point, -1 in a gap or outside the die."""
-        if not self._locator:
-            self._locator.append(RectLocator(self.blocks))
-        return self._locator[0](x, y)
+        return self._block_locator(x, y)
 
     def density_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Power density (W/m^2) at each point; zero in gaps."""
-        if len(self._locator) < 2:
-            if not self._locator:
-                self._locator.append(RectLocator(self.blocks))
-            self._locator.append(RectLocator(self.sources))
-        idx = self._locator[1](x, y)
+        idx = self._source_locator(x, y)
         return np.where(idx >= 0, self.source_density[np.maximum(idx, 0)], 0.0)
 
 
