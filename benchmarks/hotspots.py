@@ -15,7 +15,7 @@ Floorplans (none seen in training, which used ``SeedSequence(0)``):
 
 For each: ground truth = :func:`hotspot_ml.train.cell_maxima` of
 ``SeriesSolution(fp, model, rtol=1e-4, max_modes=4096)`` on the prediction's grid; metrics
-(:func:`hotspot_ml.train._grid_metrics`) for the model and for the truncated series alone
+(:func:`hotspot_ml.train.grid_metrics`) for the model and for the truncated series alone
 (``prediction.features.u_series``, the ablation). ``predict()`` is timed once per floorplan
 after a warm-up call (the model is loaded once, its load time reported apart); the largest
 floorplan and two 1600-block ones (slicing and tiled, ``default_rng(6)``) are timed best of 3.
@@ -258,7 +258,7 @@ def _error(exc: BaseException) -> str:
 def evaluate(name: str, group: str, build, regressor) -> tuple[dict, tuple | None]:
     """Metrics row of one floorplan, and (floorplan, package) if it could be built."""
     from hotspot_ml.predict import find_hotspots, predict
-    from hotspot_ml.train import _grid_metrics, cell_maxima
+    from hotspot_ml.train import grid_metrics, cell_maxima
     from thermal import SeriesSolution
 
     row = {"name": name, "group": group}
@@ -283,7 +283,7 @@ def evaluate(name: str, group: str, build, regressor) -> tuple[dict, tuple | Non
                    peak_rise_K=float(truth.max()), mean_rise_K=float(pred.features.mean_rise))
         stage = "metrics"
         for label, field in (("model", pred.rise), ("series", pred.features.u_series)):
-            m = _grid_metrics(pred.xs, pred.ys, field, truth, fp, model.ambient)
+            m = grid_metrics(pred.xs, pred.ys, field, truth, fp, model.ambient)
             m["hotspots_predicted"] = len(find_hotspots(pred.xs, pred.ys, field, fp, model.ambient))
             row[label] = m
         return row, (fp, model)

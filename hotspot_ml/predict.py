@@ -135,12 +135,9 @@ def size_field(prediction: Prediction, floorplan, model, tol: float) -> SizeFiel
     refined even where the smooth prediction cannot show their peak.
     """
     from thermal.adaptive import field_from_curvature
-    from thermal.estimate import max_abs_eigenvalue
+    from thermal.estimate import grid_curvature
 
     xs, ys, u = prediction.xs, prediction.ys, prediction.rise
-    uy, ux = np.gradient(u, ys, xs)
-    uxy, uxx = np.gradient(ux, ys, xs)
-    uyy, _ = np.gradient(uy, ys, xs)
-    hessian = max_abs_eigenvalue(np.stack([uxx, uxy, uyy]))
+    hessian = grid_curvature(u, xs, ys)
     pde = np.abs(model.htc * u - prediction.features.q_cell_max) / (2.0 * model.sheet_conductance)
     return field_from_curvature(floorplan, xs, ys, np.maximum(hessian, pde), tol * u.max())

@@ -69,7 +69,7 @@ def label_case(child: np.random.SeedSequence, index: int, keep_grid: bool, point
     return out
 
 
-def _grid_metrics(xs, ys, predicted, exact, floorplan, ambient) -> dict:
+def grid_metrics(xs, ys, predicted, exact, floorplan, ambient) -> dict:
     """How well a predicted grid field matches the exact one: errors, peak, hotspot recall."""
     peak = exact.max()
     j, i = np.unravel_index(np.argmax(predicted), predicted.shape)
@@ -95,7 +95,7 @@ def evaluate(cases: list[dict], regressor) -> dict:
         f = c["features"]
         predicted = predicted_rise(f, regressor)
         for name, field in (("model", predicted), ("series_only", f.u_series)):
-            rows[name].append(_grid_metrics(f.xs, f.ys, field, c["exact"], c["floorplan"],
+            rows[name].append(grid_metrics(f.xs, f.ys, field, c["exact"], c["floorplan"],
                                             c["model"].ambient))
     return {name: summarise(r) for name, r in rows.items()}
 

@@ -29,8 +29,8 @@ import time
 import numpy as np
 
 from meshes.size_field import SizeField, grid_over
-from thermal.estimate import (dorfler, indicators, max_abs_eigenvalue, nodal_average,
-                              recovered_hessian, size_from_curvature)
+from thermal.estimate import (dorfler, grid_curvature, indicators, max_abs_eigenvalue,
+                              nodal_average, recovered_hessian, size_from_curvature)
 from thermal.simulate import Solution, solve_on
 
 #: Cells along the longer die side of the ``coarse`` method's first solve.
@@ -91,10 +91,7 @@ def oracle_field(floorplan, model, tol: float, points: int = 1025, reference=Non
     reference = reference or SeriesSolution(floorplan, model)
     gx, gy = grid_over(floorplan.die, points)
     xs, ys, u = reference.rise_on_grid(gx.size, gy.size)
-    uy, ux = np.gradient(u, ys, xs)
-    uxy, uxx = np.gradient(ux, ys, xs)
-    uyy, _ = np.gradient(uy, ys, xs)
-    curvature = max_abs_eigenvalue(np.stack([uxx, uxy, uyy]))
+    curvature = grid_curvature(u, xs, ys)
     return field_from_curvature(floorplan, xs, ys, curvature, tol * reference.peak["rise"])
 
 

@@ -51,6 +51,15 @@ def max_abs_eigenvalue(h: np.ndarray) -> np.ndarray:
     return np.abs(mean) + radius
 
 
+def grid_curvature(u: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """|lambda_max| of the Hessian of a gridded field ``u[j, i]`` at (xs[i], ys[j]), by finite
+    differences."""
+    uy, ux = np.gradient(u, ys, xs)
+    uxy, uxx = np.gradient(ux, ys, xs)
+    uyy, _ = np.gradient(uy, ys, xs)
+    return max_abs_eigenvalue(np.stack([uxx, uxy, uyy]))
+
+
 def enclosing_radius(mesh: MeshTri) -> np.ndarray:
     """Radius of each triangle's smallest enclosing circle (circumradius, or half the longest
     edge for an obtuse triangle)."""
