@@ -753,6 +753,12 @@ def _powers(rng: np.random.Generator, density: np.ndarray, area: np.ndarray, die
         if RISE_RANGE[0] <= rise <= RISE_RANGE[1]:
             break
         watts = np.minimum(watts * (target / rise), cap)
+    wanted = target * htc * die_area
+    if watts.sum() < RISE_RANGE[0] * htc * die_area:
+        # Every powered block is at the density cap (a few tiny hot units on a dark die): light
+        # the others' headroom in proportion until the die is warm enough.
+        headroom = cap - watts
+        watts = watts + headroom * min(1.0, (wanted - watts.sum()) / headroom.sum())
 
     nrows = 1 if rng.random() < 0.5 else int(rng.integers(2, 7))
     if nrows == 1:

@@ -52,7 +52,7 @@ class HotspotRegressor(RegressorMixin, BaseEstimator):
         Trees fitted.
     """
 
-    def __init__(self, max_iter: int = 200, learning_rate: float = 0.1, max_leaf_nodes: int = 31,
+    def __init__(self, max_iter: int = 100, learning_rate: float = 0.1, max_leaf_nodes: int = 31,
                  l2_regularization: float = 0.0, random_state: int | None = 0):
         self.max_iter = max_iter
         self.learning_rate = learning_rate

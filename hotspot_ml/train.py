@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from hotspot_ml.features import FEATURE_NAMES, POINTS, compute_features
-from hotspot_ml.predict import HOTSPOT_RADIUS, find_hotspots, predicted_rise, relevant_nodes
+from hotspot_ml.predict import predicted_rise, relevant_nodes
+from thermal.hotspots import HOTSPOT_RADIUS, find_hotspots
 
 #: Training rows per case: its hottest nodes, and a random sample of the others.
 HOT_ROWS, RANDOM_ROWS = 400, 1600

@@ -2,13 +2,14 @@
 
 Starting from :func:`meshes.base.init_base` (as coarse as the blocks allow, angles >= 25 deg),
 every element whose longest edge exceeds the field anywhere on it (at its vertices and centroid)
-is marked and refined with scikit-fem's red-green-blue refinement (``MeshTri.refined``:
-conforming, fast, angles at least half the base mesh's). Repeating until nothing is marked
+is marked and refined by red-green-blue refinement (:func:`meshes.refine.rgb_refined`, the
+same result as scikit-fem's ``MeshTri.refined`` 4x faster: conforming, angles at least half the
+base mesh's). Repeating until nothing is marked
 leaves every element between half and all of the size asked — except where the block geometry
 forces smaller elements, which the statistics report. With the field graded
 (|grad h| <= 0.5), neighbours differ in size by about 2x at most.
 
-Named boundaries are not needed (all edges are adiabatic), so that ``refined`` drops them is
+Named boundaries are not needed (all edges are adiabatic), so that refinement drops them is
 harmless. ``.smoothed()`` is never called: it would move nodes off block edges and ruin angles.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 import numpy as np
 from skfem import MeshTri
 
+from meshes.refine import rgb_refined
 from meshes.size_field import GRADATION, SizeField, SizeFieldError, as_size_field
 
 #: Refuse fields that would need more elements than this (about 2 GB of mesh and matrix).
@@ -47,11 +49,12 @@ def neighbour_size_ratio(mesh: MeshTri, h: np.ndarray | None = None) -> float:
     return float((np.maximum(a, b) / np.minimum(a, b)).max())
 
 
-def field_on_elements(mesh: MeshTri, field: SizeField) -> np.ndarray:
-    """The smallest size the field asks for at each element's vertices and centroid."""
-    at_nodes = field(mesh.p[0], mesh.p[1])[mesh.t].min(axis=0)
+def field_on_elements(mesh: MeshTri, field: SizeField, at_nodes: np.ndarray | None = None) -> np.ndarray:
+    """The smallest size the field asks for at each element's vertices and centroid
+    (``at_nodes``: the field at the mesh nodes, if already known)."""
+    at_nodes = field(mesh.p[0], mesh.p[1]) if at_nodes is None else at_nodes
     c = mesh.p[:, mesh.t].mean(axis=1)
-    return np.minimum(at_nodes, field(c[0], c[1]))
+    return np.minimum(at_nodes[mesh.t].min(axis=0), field(c[0], c[1]))
 
 
 def adapted(floorplan, size_field, *, budget: int | None = None, base: MeshTri | None = None,
@@ -127,11 +130,15 @@ def adapted(floorplan, size_field, *, budget: int | None = None, base: MeshTri |
 
 
 def _refine_to(mesh: MeshTri, field: SizeField) -> tuple[MeshTri, int]:
+    # Refinement keeps the old nodes first and appends midpoints: only new nodes are evaluated.
+    at_nodes = field(mesh.p[0], mesh.p[1])
     for rounds in range(MAX_ROUNDS):
-        marked = np.flatnonzero(longest_edges(mesh) > field_on_elements(mesh, field))
+        marked = np.flatnonzero(longest_edges(mesh) > field_on_elements(mesh, field, at_nodes))
         if marked.size == 0:
             return mesh, rounds
         if mesh.t.shape[1] > MAX_ELEMENTS:
             raise SizeFieldError(f"refinement passed {MAX_ELEMENTS:.0e} elements")
-        mesh = mesh.refined(marked)
+        mesh = rgb_refined(mesh, marked)
+        new = mesh.p[:, at_nodes.size:]
+        at_nodes = np.concatenate([at_nodes, field(new[0], new[1])])
     raise SizeFieldError(f"mesh did not reach the size field in {MAX_ROUNDS} rounds")

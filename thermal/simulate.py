@@ -18,6 +18,10 @@ from thermal.floorplan import Floorplan
 from thermal.physics import LumpedDie
 from thermal.solver import ElementGeometry, SolveInfo, assemble, heat_out, solve_linear
 
+#: Grid for :meth:`Solution.hotspots`: that of :data:`hotspot_ml.features.POINTS`, so solved and
+#: predicted hotspots are found alike.
+HOTSPOT_GRID_POINTS = 129
+
 
 @dataclass(eq=False)
 class Solution:
@@ -86,6 +90,15 @@ class Solution:
         return {"temperature": float(self.temperature[i]), "rise": float(self.rise[i]),
                 "x": float(x), "y": float(y),
                 "block": self.floorplan.names[block] if block >= 0 else None}
+
+    def hotspots(self, points: int = HOTSPOT_GRID_POINTS) -> list[dict]:
+        """Hotspots of the solved field (:func:`thermal.hotspots.find_hotspots`), found on a
+        grid of ``points`` nodes along the die's longer side (the grid predictions use)."""
+        from meshes.size_field import grid_over
+        from thermal.hotspots import find_hotspots
+
+        xs, ys = grid_over(self.floorplan.die, points)
+        return find_hotspots(xs, ys, self.rise_on_grid(xs, ys), self.floorplan, self.model.ambient)
 
     @cached_property
     def energy_balance_rel(self) -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import hotspot_ml.generate as gen
@@ -88,6 +88,7 @@ def test_every_style_is_valid_for_many_seeds(style):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), style=st.sampled_from(STYLES), blocks=st.integers(1, 80))
+@example(seed=256, style="tiled", blocks=9)  # every powered block at the density cap, 0.4 K
 def test_any_seed_and_small_count(seed, style, blocks):
     fp, package = random_case(np.random.default_rng(seed), style, blocks)
     check_case(fp, package, blocks)

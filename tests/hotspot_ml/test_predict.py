@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from hotspot_ml.predict import find_hotspots, predict, size_field
+from hotspot_ml.predict import predict, size_field
+from thermal.hotspots import find_hotspots
 from meshes import conforms
 from thermal.metrics import verify
 from thermal.physics import LumpedDie
@@ -40,8 +41,10 @@ def test_adaptive_method_meets_tolerance_and_records_hotspots():
     assert verify(sol)["max_error_pct_of_peak_rise"] < 3 * 0.2
     assert sol.mesh_info["solves"] == 1
     assert {"predict_s", "model_load_s", "mesh_s", "solve_s", "total_s"} <= set(sol.timing)
-    spots = sol.extra["hotspots"]
-    assert spots["predicted"] and spots["solved"]
+    predicted, solved = sol.extra["predicted_hotspots"], sol.hotspots()
+    assert predicted and solved
+    # The hot corner unit is the top hotspot of both, within one grid cell.
+    assert abs(predicted[0]["x"] - solved[0]["x"]) < 0.2e-3 and abs(predicted[0]["y"] - solved[0]["y"]) < 0.2e-3
 
 
 def test_size_field_is_finest_at_the_hot_unit():

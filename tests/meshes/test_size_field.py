@@ -6,11 +6,23 @@ from meshes.size_field import SizeField, SizeFieldError, as_size_field
 DIE = (0.0, 0.0, 4e-3, 2e-3)
 
 
-def test_bilinear_interpolation_is_exact_for_bilinear_functions():
-    f = SizeField.from_function(lambda x, y: 1e-4 + 0.01 * x + 0.02 * y + 3.0 * x * y, DIE, points=9)
+def _bilinear(x, y):
+    return 1e-4 + 0.01 * x + 0.02 * y + 3.0 * x * y
+
+
+@pytest.mark.parametrize("even", [True, False])
+def test_bilinear_interpolation_is_exact_for_bilinear_functions(even):
+    if even:  # evenly spaced axes: cell index by arithmetic
+        f = SizeField.from_function(_bilinear, DIE, points=9)
+    else:  # uneven axes: by binary search
+        xs, ys = np.array([0, 0.3e-3, 1e-3, 2.5e-3, 4e-3]), np.array([0, 0.1e-3, 2e-3])
+        f = SizeField(xs, ys, _bilinear(*np.meshgrid(xs, ys)))
+    assert f._even == even
     rng = np.random.default_rng(0)
-    x, y = rng.uniform(0, 4e-3, 100), rng.uniform(0, 2e-3, 100)
-    np.testing.assert_allclose(f(x, y), 1e-4 + 0.01 * x + 0.02 * y + 3.0 * x * y, rtol=1e-12)
+    # Random points, grid nodes themselves, and points outside (constant extrapolation).
+    x = np.concatenate([rng.uniform(0, 4e-3, 100), f.xs, [-1e-3, 5e-3]])
+    y = np.concatenate([rng.uniform(0, 2e-3, 100), np.full(f.xs.size, f.ys[1]), [1e-3, 3e-3]])
+    np.testing.assert_allclose(f(x, y), _bilinear(np.clip(x, 0, 4e-3), np.clip(y, 0, 2e-3)), rtol=1e-12)
 
 
 def test_as_size_field_accepts_number_callable_and_field():

@@ -176,4 +176,4 @@ def test_generate_then_solve_a_generated_case(tmp_path):
                  str(flp.with_suffix(".toml")), "--mesh", "adaptive", "--tol", "5e-3", "--no-png",
                  "--out", str(out)]) == 0
     r = json.loads((out / "result.json").read_text())
-    assert r["mesh"]["method"] == "adaptive" and r["hotspots"]["predicted"]
+    assert r["mesh"]["method"] == "adaptive" and r["hotspots"]["predicted"] and r["hotspots"]["solved"]
