@@ -11,7 +11,8 @@ along the longer side, 801 with --quick) in % of the exact peak rise; time is ``
 end to end (verification excluded; the oracle's time includes evaluating its own series
 solution, which it needs to build the mesh).
 From the runs, log-log interpolation gives the elements and seconds each method needs for a
-maximum error of 0.5 % and 0.1 %, and the savings against uniform meshes.
+maximum error of 0.5 % and 0.1 %, and the savings against uniform meshes. Running and measuring
+a method and the interpolation are those of ``thermesh compare`` (:mod:`thermal.compare`).
 
     python benchmarks/meshing.py            # full table (about 5 minutes on 2 cores)
     python benchmarks/meshing.py --quick    # resolutions to 400, two tolerances (about 2 minutes)
@@ -26,7 +27,6 @@ import math
 import platform
 import sys
 import time
-import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,106 +166,20 @@ def uniform_elements(fp, resolution: int) -> int:
     return 2 * (xs.size - 1) * (ys.size - 1)
 
 
-class CachedReference:
-    """The series solution with its error-grid values computed once (verification is not timed
-    and the grid is the same for every run on a floorplan)."""
-
-    def __init__(self, series):
-        self.series = series
-        self.floorplan = series.floorplan
-        self.peak = series.peak
-        self._grids = {}
-
-    def rise_on_grid(self, nx, ny):
-        if (nx, ny) not in self._grids:
-            self._grids[nx, ny] = self.series.rise_on_grid(nx, ny)
-        return self._grids[nx, ny]
-
-
 def run_one(fp, model, ref, method: str, param, grid_points: int) -> dict:
-    import thermal
-    from thermal.metrics import errors_against
+    """One run measured against the cached reference (:func:`thermal.compare.run_method`)."""
+    from thermal.compare import run_method
 
-    kwargs = {"resolution": param} if method == "uniform" else {"tol": param}
-    row = {"method": method, "param": param}
-    try:
-        times, sol = [], None
-        for attempt in range(2):
-            start = time.perf_counter()
-            sol = thermal.solve(fp, model, mesh=method, **kwargs)
-            times.append(time.perf_counter() - start)
-            if times[-1] >= REPEAT_BELOW_S:
-                break
-        err = errors_against(sol.rise_on_grid, ref, grid_points)
-        row.update({
-            "elements": int(sol.mesh.t.shape[1]),
-            "nodes": int(sol.mesh.p.shape[1]),
-            "solves": int(sol.mesh_info.get("solves", 1)),
-            "converged": sol.mesh_info.get("converged"),
-            "max_error_pct": err["max_error_pct_of_peak_rise"],
-            "max_error_K": err["max_error_K"],
-            "rms_error_K": err["rms_error_K"],
-            "time_s": min(times),
-            "times_s": times,
-            "timing": {k: float(v) for k, v in sol.timing.items()},
-            "peak_rise_K": float(sol.peak["rise"]),
-        })
-    except Exception as exc:  # record and carry on: the table shows the failure
-        row.update({"error": f"{type(exc).__name__}: {exc}",
-                    "traceback": traceback.format_exc()})
-    return row
+    return run_method(fp, model, ref, method, param, grid_points=grid_points,
+                      repeat_below_s=REPEAT_BELOW_S)[0]
 
 
 # ---------------------------------------------------------------------------------- analysis
-def needed(runs: list[dict], target: float, key: str):
-    """``key`` (elements or time_s) needed for ``target`` % max error, and how it was found.
-
-    Log-log interpolation between the two runs (sorted by error) that bracket the target:
-    log(value) linear in log(error). Returns (value, status); value is None unless the target is
-    bracketed, status is 'interpolated', 'all runs below target' (even the cheapest run is more
-    accurate: the need is below the range measured), 'not reached' or 'no runs'.
-    """
-    pts = sorted((r["max_error_pct"], r[key]) for r in runs
-                 if "error" not in r and r["max_error_pct"] > 0 and r[key] > 0)
-    if not pts:
-        return None, "no runs"
-    for (e0, v0), (e1, v1) in zip(pts, pts[1:]):
-        if e0 <= target <= e1:
-            if e1 == e0:
-                return min(v0, v1), "interpolated"
-            s = (math.log(target) - math.log(e0)) / (math.log(e1) - math.log(e0))
-            return math.exp(math.log(v0) + s * (math.log(v1) - math.log(v0))), "interpolated"
-    if pts[0][0] > target:
-        return None, f"not reached (best {pts[0][0]:.3g} %)"
-    return None, "all runs below target"
-
-
 def summarize(results: dict) -> dict:
-    summary = {}
-    for name, runs in results.items():
-        summary[name] = {}
-        for target in TARGETS:
-            per = {}
-            for method in METHODS:
-                mine = [r for r in runs if r["method"] == method]
-                elements, status = needed(mine, target, "elements")
-                seconds, _ = needed(mine, target, "time_s")
-                per[method] = {"elements": elements, "time_s": seconds, "status": status}
-            base = per["uniform"]
-            # Uniform meshes missing the target need more than their finest run: a lower bound.
-            finest = max((r for r in runs if r["method"] == "uniform" and "error" not in r),
-                         key=lambda r: r["elements"], default=None)
-            bound = base["status"].startswith("not reached") and finest is not None
-            for method, v in per.items():
-                v["element_saving"] = (base["elements"] / v["elements"]
-                                       if base["elements"] and v["elements"] else None)
-                v["speed_up"] = base["time_s"] / v["time_s"] if base["time_s"] and v["time_s"] else None
-                v["lower_bounds"] = bound and v["elements"] is not None
-                if v["lower_bounds"]:
-                    v["element_saving"] = finest["elements"] / v["elements"]
-                    v["speed_up"] = finest["time_s"] / v["time_s"]
-            summary[name][str(target)] = per
-    return summary
+    """Cost of each method at each target, per floorplan (:func:`thermal.compare.summarize`)."""
+    from thermal.compare import summarize as summarize_runs
+
+    return {name: summarize_runs(runs, METHODS, TARGETS) for name, runs in results.items()}
 
 
 def tol_ratios(results: dict, method: str) -> dict:
@@ -380,6 +294,7 @@ def main() -> None:
 
     from hotspot_ml.model import cached_default_model
     from thermal import LumpedDie, SeriesSolution
+    from thermal.compare import CachedReference
 
     # The ML model is loaded once per process (as in a batch run): keep that out of the timings;
     # it is reported on its own.

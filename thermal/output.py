@@ -30,7 +30,12 @@ def staged(directory: str | Path):
         yield stage
         directory.mkdir(exist_ok=True)
         for item in sorted(stage.iterdir()):
-            os.replace(item, directory / item.name)
+            target = directory / item.name
+            if target.is_dir() and not target.is_symlink():
+                # A folder (e.g. figures/) replaces the one of an earlier run: os.replace cannot
+                # move a directory onto a non-empty one.
+                shutil.rmtree(target)
+            os.replace(item, target)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

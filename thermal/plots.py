@@ -104,3 +104,138 @@ def plot_prediction(prediction, floorplan, model, hotspots, path: str | Path) ->
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+# ---------------------------------------------------------------------------------- compare
+#: Colour and marker of each meshing method on the comparison plots.
+METHOD_STYLE = {"uniform": ("k", "s"), "amr": ("C0", "o"), "power": ("C1", "^"),
+                "coarse": ("C2", "v"), "oracle": ("C7", "D"), "adaptive": ("C3", "*")}
+
+
+def _style(method: str) -> tuple[str, str]:
+    return METHOD_STYLE.get(method, ("C5", "x"))
+
+
+def mesh_edges(mesh, *, color: str = "w", linewidth: float = 0.2, alpha: float = 0.5):
+    """Every edge of a triangle mesh (mm), each once, as one Line2D (edges separated by NaN).
+
+    One path rather than a LineCollection: matplotlib builds a Path object per segment of a
+    collection, which takes seconds for the 10^5 - 10^6 edges of fine meshes.
+    """
+    from matplotlib.lines import Line2D
+
+    ends = mesh.p[:, mesh.facets] * 1e3  # (xy, 2 ends, edges)
+    breaks = np.full((2, 1, ends.shape[2]), np.nan)
+    x, y = np.concatenate([ends, breaks], axis=1).transpose(0, 2, 1).reshape(2, -1)
+    return Line2D(x, y, color=color, linewidth=linewidth, alpha=alpha)
+
+
+def plot_error_vs_cost(rows, cost: str = "elements", targets=(0.5, 0.1)):
+    """Max error (% of the exact peak rise) versus ``cost`` (``"elements"`` or ``"time_s"``),
+    log-log, one line per method (runs in order of elements); returns the figure.
+
+    ``rows`` are :func:`thermal.compare.run_method` rows (``method``, ``elements``,
+    ``time_s``, ``max_error_pct``) of successful runs.
+    """
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=110)
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    for method in methods:
+        mine = sorted((r for r in rows if r["method"] == method), key=lambda r: r["elements"])
+        x = np.array([r[cost] for r in mine], float)
+        y = np.array([r["max_error_pct"] for r in mine], float)
+        keep = (x > 0) & (y > 0)
+        color, marker = _style(method)
+        ax.loglog(x[keep], y[keep], marker=marker, color=color, label=method,
+                  lw=2.0 if method in ("uniform", "adaptive") else 1.2,
+                  ms=9 if marker == "*" else 5)
+    for t in targets:
+        ax.axhline(t, color="0.5", ls=":", lw=1)
+        ax.annotate(f"{t:g} %", (1.0, t), xycoords=("axes fraction", "data"), xytext=(-3, 2),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=7, color="0.4")
+    ax.set_xlabel("elements" if cost == "elements" else "time to solution (s)")
+    ax.set_ylabel("max error (% of exact peak rise)")
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(fontsize=8)
+    ax.set_title(f"Max error versus {'elements' if cost == 'elements' else 'time'}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mesh_comparison(panels, floorplan, ambient: float):
+    """Temperature maps side by side, each with its mesh's edges overlaid, one colour scale.
+
+    ``panels`` is a list of (Solution, title). Returns the figure.
+    """
+    plt = _figure()
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 6), dpi=110, squeeze=False)
+    images = [field_raster(sol.rise_on_grid, floorplan) for sol, _ in panels]
+    lo = min(float(np.nanmin(im)) for im, _ in images) + ambient
+    hi = max(float(np.nanmax(im)) for im, _ in images) + ambient
+    for ax, (sol, title), (image, extent) in zip(axes[0], panels, images):
+        im = draw_field(ax, image + ambient, extent, floorplan)
+        im.set_clim(lo, hi)
+        ax.add_line(mesh_edges(sol.mesh))
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_hotspot_comparison(sol, predicted, solved, exact_peak=None, title: str | None = None):
+    """The solved temperature map with predicted (circles) and solved (crosses) hotspots, and
+    the exact peak (star) if given. Returns the figure."""
+    from matplotlib.lines import Line2D
+
+    plt = _figure()
+    image, extent = field_raster(sol.rise_on_grid, sol.floorplan)
+    fig, ax = plt.subplots(figsize=(7, 6), dpi=110)
+    draw_field(ax, image + sol.model.ambient, extent, sol.floorplan)
+    if predicted:
+        px, py = np.array([[h["x"], h["y"]] for h in predicted]).T * 1e3
+        ax.plot(px, py, ls="none", marker="o", mfc="none", color="cyan", ms=11, mew=1.5, clip_on=False)
+        for k, (a, b) in enumerate(zip(px, py)):  # a few hotspots: labels, not a hot path
+            ax.annotate(f"P{k + 1}", (a, b), color="cyan", xytext=(6, 4), textcoords="offset points", fontsize=7)
+    if solved:
+        sx, sy = np.array([[h["x"], h["y"]] for h in solved]).T * 1e3
+        ax.plot(sx, sy, ls="none", marker="x", color="lime", ms=8, mew=1.8, clip_on=False)
+        for k, (a, b) in enumerate(zip(sx, sy)):
+            ax.annotate(f"S{k + 1}", (a, b), color="lime", xytext=(6, -11), textcoords="offset points", fontsize=7)
+    handles = [Line2D([], [], ls="none", marker="o", mfc="none", color="cyan", label="predicted (ML)"),
+               Line2D([], [], ls="none", marker="x", color="lime", label="solved")]
+    if exact_peak is not None:
+        ax.plot(exact_peak["x"] * 1e3, exact_peak["y"] * 1e3, ls="none", marker="*", color="w",
+                mec="k", ms=12, clip_on=False)
+        handles.append(Line2D([], [], ls="none", marker="*", color="w", mec="k", label="exact peak"))
+    ax.legend(handles=handles, loc="best", fontsize=7, framealpha=0.6)
+    info = sol.mesh_info
+    ax.set_title(title or f"Predicted versus solved hotspots ({info['method']} mesh, "
+                          f"{info['elements']:,} elements)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_stage_times(labels, stages: dict):
+    """Stacked horizontal bars of each run's time per stage: seconds, and share of the total.
+
+    ``stages`` maps a stage name to one value (s) per label. Returns the figure.
+    """
+    plt = _figure()
+    values = np.array([np.asarray(v, float) for v in stages.values()])  # (stages, runs)
+    total = values.sum(axis=0)
+    share = 100 * values / np.where(total > 0, total, 1)
+    y = np.arange(len(labels))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 1.5 + 0.28 * len(labels)), dpi=110, sharey=True)
+    for ax, data, xlabel in ((axes[0], values, "seconds"), (axes[1], share, "% of the run's time")):
+        left = np.zeros(len(labels))
+        for k, (name, row) in enumerate(zip(stages, data)):  # a handful of stages
+            ax.barh(y, row, left=left, color=f"C{k}", label=name, height=0.75)
+            left += row
+        ax.set_xlabel(xlabel)
+        ax.grid(True, axis="x", alpha=0.25)
+    axes[0].set_yticks(y, labels, fontsize=7)
+    axes[0].invert_yaxis()
+    axes[1].set_xlim(0, 100)
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle("Time per stage", fontsize=10)
+    fig.tight_layout()
+    return fig
