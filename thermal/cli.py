@@ -6,6 +6,7 @@ and without partial output files; a solver failure is exit status 1.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be positive and finite, got {text}")
     return value
 
 
@@ -70,19 +82,13 @@ def load_inputs(args):
 
 
 def cmd_solve(args) -> int:
-    from thermal.simulate import solve
+    from thermal.tasks import solve_to
 
     start = time.perf_counter()
     floorplan, model = load_inputs(args)
-    sol = solve(floorplan, model, mesh=args.mesh, resolution=args.resolution, tol=args.tol,
-                budget=args.budget)
-    # End to end from reading the inputs; verification (its own "seconds") is not part of it.
-    sol.timing["total_s"] = time.perf_counter() - start
-    if args.verify:
-        from thermal.metrics import verify
-
-        sol.extra["verification"] = verify(sol)
-    sol.write(args.out, png=not args.no_png)
+    sol = solve_to(floorplan, model, args.out, mesh=args.mesh, resolution=args.resolution,
+                   tol=args.tol, budget=args.budget, verify=args.verify, png=not args.no_png,
+                   start=start)
     pk = sol.peak
     print(f"{floorplan.source}: {sol.mesh_info['elements']:,} elements, peak {pk['temperature']:.3f} K "
           f"at ({pk['x'] * 1e3:.3f}, {pk['y'] * 1e3:.3f}) mm in {pk['block']}, "
@@ -96,32 +102,13 @@ def cmd_solve(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from hotspot_ml.model import load_model
-    from hotspot_ml.predict import predict
-    from thermal.hotspots import find_hotspots
-    from thermal.output import staged, write_json
+    from thermal.tasks import predict_to
 
     floorplan, model = load_inputs(args)
-    start = time.perf_counter()
-    regressor, card = load_model(args.model)
-    load_s = time.perf_counter() - start
-    prediction = predict(floorplan, model, regressor)
-    hotspots = find_hotspots(prediction.xs, prediction.ys, prediction.rise, floorplan, model.ambient)
-    with staged(args.out) as stage:
-        write_json(stage / "hotspots.json", {
-            "units": {"length": "m", "temperature": "K", "severity": "K"},
-            "inputs": {"floorplan": floorplan.source, "power": floorplan.power_source},
-            "parameters": model.as_dict(),
-            "model": {"file": str(args.model or "default"), "sha256": card.get("sha256")},
-            "timing": {"model_load_s": load_s, "predict_s": prediction.seconds},
-            "hotspots": hotspots,
-        })
-        if not args.no_png:
-            from thermal.plots import plot_prediction
-
-            plot_prediction(prediction, floorplan, model, hotspots, stage / "hotspots.png")
+    doc = predict_to(floorplan, model, args.out, model_path=args.model, png=not args.no_png)
+    hotspots, seconds = doc["hotspots"], doc["timing"]["predict_s"]
     top = hotspots[0]
-    print(f"{floorplan.source}: {len(hotspots)} hotspots predicted in {1e3 * prediction.seconds:.0f} ms; "
+    print(f"{floorplan.source}: {len(hotspots)} hotspots predicted in {1e3 * seconds:.0f} ms; "
           f"hottest {top['temperature']:.2f} K at ({top['x'] * 1e3:.3f}, {top['y'] * 1e3:.3f}) mm "
           f"in {top['block']}")
     print(f"  results in {args.out}/")
@@ -165,6 +152,13 @@ def resolution_list(text: str) -> list[int]:
 MESH_METHODS = ["uniform", "base", "amr", "power", "coarse", "oracle", "adaptive"]
 #: The methods ``compare`` runs at every tolerance (uniform meshes run at every resolution).
 COMPARE_METHODS = ["amr", "power", "coarse", "oracle", "adaptive"]
+
+
+def mesh_method(text: str) -> str:
+    """argparse type: one of :data:`MESH_METHODS`."""
+    if text not in MESH_METHODS:
+        raise argparse.ArgumentTypeError(f"unknown mesh {text!r} (choose from {', '.join(MESH_METHODS)})")
+    return text
 
 
 def method_list(text: str) -> list[str]:

@@ -597,7 +597,6 @@ def report_sections(result: dict, floorplan) -> list:
     from thermal.report import Figure, Section, Table, figure_png
 
     rows, ref = result["rows"], result["reference"]
-    name = Path(str(floorplan.source)).name
     pk = ref["peak"]
     load = ("not used" if result["model_load_s"] is None
             else f"{result['model_load_s']:.2f} s (once, not counted in adaptive's time)")

@@ -1,0 +1,118 @@
+"""The three tasks — solve, predict, compare — from a floorplan and model to files in a directory;
+used by the CLI and by batch runs."""
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["solve_to", "predict_to", "compare_to"]
+
+
+def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
+             resolution: int = 200, tol: float = 1e-3, budget: int | None = None,
+             verify: bool = False, png: bool = True, start: float | None = None):
+    """Solve a floorplan and write its result files into ``directory`` (atomically).
+
+    The body of ``thermesh solve``: :func:`thermal.simulate.solve`, the end-to-end time, the
+    optional verification against the exact series, :meth:`Solution.write`.
+
+    Parameters
+    ----------
+    floorplan : Floorplan
+    model : LumpedDie
+    directory : str or Path
+    mesh, resolution, tol, budget
+        As :func:`thermal.simulate.solve`.
+    verify : bool
+        Also compute the exact series and record the error (``sol.extra["verification"]``).
+    png : bool
+        Write ``temperature.png``.
+    start : float, optional
+        ``time.perf_counter()`` when reading the inputs began: ``timing["total_s"]`` is then
+        measured from it (end to end); verification is never part of it.
+
+    Returns
+    -------
+    Solution
+    """
+    from thermal.simulate import solve
+
+    start = time.perf_counter() if start is None else start
+    sol = solve(floorplan, model, mesh=mesh, resolution=resolution, tol=tol, budget=budget)
+    sol.timing["total_s"] = time.perf_counter() - start
+    if verify:
+        from thermal.metrics import verify as verify_solution
+
+        sol.extra["verification"] = verify_solution(sol)
+    sol.write(directory, png=png)
+    return sol
+
+
+@lru_cache(maxsize=4)
+def _model(path: str | None):
+    """The hotspot model (loaded once per process and file), and its load time."""
+    from hotspot_ml.model import load_model
+
+    start = time.perf_counter()
+    regressor, card = load_model(path)
+    return regressor, card, time.perf_counter() - start
+
+
+def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Path | None = None,
+               png: bool = True) -> dict:
+    """Predict hotspots and write ``hotspots.json`` (and ``hotspots.png``) into ``directory``.
+
+    The body of ``thermesh predict``. The hotspot model is loaded once per process and file.
+
+    Returns
+    -------
+    dict
+        The contents of ``hotspots.json``: inputs, parameters, model, timing, hotspots (hottest
+        first).
+    """
+    from hotspot_ml.predict import predict
+    from thermal.hotspots import find_hotspots
+    from thermal.output import staged, write_json
+
+    cached = _model.cache_info().currsize
+    regressor, card, load_s = _model(str(model_path) if model_path else None)
+    load_s = load_s if _model.cache_info().currsize > cached else 0.0
+    prediction = predict(floorplan, model, regressor)
+    hotspots = find_hotspots(prediction.xs, prediction.ys, prediction.rise, floorplan, model.ambient)
+    doc = {
+        "units": {"length": "m", "temperature": "K", "severity": "K"},
+        "inputs": {"floorplan": floorplan.source, "power": floorplan.power_source},
+        "parameters": model.as_dict(),
+        "model": {"file": str(model_path or "default"), "sha256": card.get("sha256")},
+        "timing": {"model_load_s": load_s, "predict_s": prediction.seconds},
+        "hotspots": hotspots,
+    }
+    with staged(directory) as stage:
+        write_json(stage / "hotspots.json", doc)
+        if png:
+            from thermal.plots import plot_prediction
+
+            plot_prediction(prediction, floorplan, model, hotspots, stage / "hotspots.png")
+    return doc
+
+
+def compare_to(floorplan, model, directory: str | Path, *, methods: Sequence[str],
+               tolerances: Sequence[float], resolutions: Sequence[int]) -> dict:
+    """Compare the meshing methods against the exact solution and write ``compare.json``,
+    ``report.html``, ``report.md`` and ``figures/`` into ``directory`` (atomically).
+
+    :func:`thermal.compare.compare` (no progress bar) and :func:`thermal.compare.write_compare`.
+
+    Returns
+    -------
+    dict
+        The comparison (:func:`thermal.compare.compare`).
+    """
+    from thermal.compare import compare, write_compare
+
+    result = compare(floorplan, model, methods=methods, tolerances=tolerances,
+                     resolutions=resolutions, progress=False)
+    write_compare(result, floorplan, directory)
+    return result
