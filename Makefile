@@ -15,18 +15,24 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Solve the bundled HotSpot ev6 example on a uniform and on an ML-guided adaptive mesh, both
-## checked against the exact solution; results in out/ev6-uniform and out/ev6-adaptive.
+## checked against the exact solution (out/ev6-uniform, out/ev6-adaptive), then compare every
+## meshing method against the exact solution (out/ev6-compare/report.html, about 40 s).
 demo: install
 	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --resolution 200 --verify --out out/ev6-uniform
 	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --mesh adaptive --tol 1e-3 --verify --out out/ev6-adaptive
+	$(BIN)/thermesh compare examples/ev6.flp --power examples/gcc.ptrace --out out/ev6-compare
 
 ## Run the test suite (the command CI runs).
 test: install
 	$(BIN)/python -m pytest
 
-## Measure speed (ratios in one run); tables printed and written under benchmarks/results/.
+## Measure speed and accuracy (ratios in one run; about 10 minutes on 2 cores); tables printed
+## and written under benchmarks/results/.
 bench: install
 	$(BIN)/python benchmarks/solver.py
+	$(BIN)/python benchmarks/meshing.py
+	$(BIN)/python benchmarks/hotspots.py
+	$(BIN)/python benchmarks/batch.py
 
 clean:
 	rm -rf out .pytest_cache build *.egg-info

@@ -292,13 +292,13 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", help=argparse.SUPPRESS)  # floorplans, for debugging
     args = parser.parse_args()
 
-    from hotspot_ml.model import cached_default_model
+    from hotspot_ml.model import cached_model
     from thermal import LumpedDie, SeriesSolution
     from thermal.compare import CachedReference
 
     # The ML model is loaded once per process (as in a batch run): keep that out of the timings;
     # it is reported on its own.
-    _, model_load_s = cached_default_model()
+    *_, model_load_s = cached_model()
     print(f"ML model loaded in {model_load_s:.2f} s (not counted in the 'adaptive' times)")
     wall = time.perf_counter()
     model = LumpedDie()

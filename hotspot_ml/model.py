@@ -165,12 +165,14 @@ def load_model(path: str | Path | None = None) -> tuple[HotspotRegressor, dict]:
 _CACHE: dict = {}
 
 
-def cached_default_model() -> tuple[HotspotRegressor, float]:
-    """The shipped model, loaded once per process; and the seconds this call spent loading."""
+def cached_model(path: str | Path | None = None) -> tuple[HotspotRegressor, dict, float]:
+    """A model file (default: the shipped one) loaded once per process: the model, its card,
+    and the seconds this call spent loading (0 when it was already loaded)."""
     import time
 
-    if "default" in _CACHE:
-        return _CACHE["default"], 0.0
+    key = str(Path(path).resolve()) if path else "default"
+    if key in _CACHE:
+        return (*_CACHE[key], 0.0)
     start = time.perf_counter()
-    _CACHE["default"], _ = load_model(DEFAULT_MODEL)
-    return _CACHE["default"], time.perf_counter() - start
+    _CACHE[key] = load_model(path)
+    return (*_CACHE[key], time.perf_counter() - start)

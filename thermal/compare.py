@@ -409,11 +409,11 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
     model_load_s = None
     if "adaptive" in methods:
         # Once per process, as in a batch run: kept out of adaptive's time, reported apart.
-        from hotspot_ml.model import cached_default_model
+        from hotspot_ml.model import cached_model
         import hotspot_ml.predict  # noqa: F401  (its import is part of loading, not predicting)
 
         start = time.perf_counter()
-        cached_default_model()
+        cached_model()
         model_load_s = time.perf_counter() - start
 
     jobs = [(UNIFORM, r) for r in resolutions] + [(m, t) for m in methods for t in tolerances]

@@ -3,7 +3,6 @@ used by the CLI and by batch runs."""
 from __future__ import annotations
 
 import time
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -50,16 +49,6 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
     return sol
 
 
-@lru_cache(maxsize=4)
-def _model(path: str | None):
-    """The hotspot model (loaded once per process and file), and its load time."""
-    from hotspot_ml.model import load_model
-
-    start = time.perf_counter()
-    regressor, card = load_model(path)
-    return regressor, card, time.perf_counter() - start
-
-
 def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Path | None = None,
                png: bool = True) -> dict:
     """Predict hotspots and write ``hotspots.json`` (and ``hotspots.png``) into ``directory``.
@@ -72,13 +61,12 @@ def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Pat
         The contents of ``hotspots.json``: inputs, parameters, model, timing, hotspots (hottest
         first).
     """
+    from hotspot_ml.model import cached_model
     from hotspot_ml.predict import predict
     from thermal.hotspots import find_hotspots
     from thermal.output import staged, write_json
 
-    cached = _model.cache_info().currsize
-    regressor, card, load_s = _model(str(model_path) if model_path else None)
-    load_s = load_s if _model.cache_info().currsize > cached else 0.0
+    regressor, card, load_s = cached_model(model_path)
     prediction = predict(floorplan, model, regressor)
     hotspots = find_hotspots(prediction.xs, prediction.ys, prediction.rise, floorplan, model.ambient)
     doc = {
