@@ -509,16 +509,8 @@ def _param(r: dict) -> str:
     return str(r["param"]) if r["method"] == UNIFORM else f"{r['param']:g}"
 
 
-def _saving(r: dict, key: str) -> str:
-    v = r.get(key)
-    if r["method"] == UNIFORM:
-        return "–"
-    if v is None:
-        return r.get("equal_error_status", "–")
-    return f"{'> ' if r.get('saving_is_lower_bound') else ''}{v:.1f}x"
-
-
-def _uniform_cost(r: dict, key: str, fmt: str) -> str:
+def _vs_uniform(r: dict, key: str, fmt: str = "{:.1f}x") -> str:
+    """A run's equal-error comparison with uniform meshes, or why there is none."""
     v = r.get(key)
     if r["method"] == UNIFORM:
         return "–"
@@ -548,9 +540,9 @@ def run_table_rows(rows: Sequence[dict]) -> list[list[str]]:
             f"{r['max_error_K']:.4g}", f"{r['max_error_pct']:.3g}", f"{r['peak_error_K']:+.3g}",
             f"{r['rms_error_K']:.3g}",
             *(f"{r['stages_s'][s]:.3f}" for s in (*STAGES, "other")), f"{r['time_s']:.3f}",
-            _uniform_cost(r, "uniform_elements_equal_error", "{:,.0f}"),
-            _uniform_cost(r, "uniform_time_s_equal_error", "{:.3f}"),
-            _saving(r, "element_saving"), _saving(r, "speed_up"),
+            _vs_uniform(r, "uniform_elements_equal_error", "{:,.0f}"),
+            _vs_uniform(r, "uniform_time_s_equal_error", "{:.3f}"),
+            _vs_uniform(r, "element_saving"), _vs_uniform(r, "speed_up"),
         ])
     return out
 
@@ -722,7 +714,7 @@ def print_summary(result: dict, directory: Path, seconds: float | None = None, f
             print(f"{r['label']:<16} FAILED: {r['error'][:80]}", file=file)
             continue
         print(f"{r['label']:<16} {r['elements']:>10,} {r['max_error_K']:>10.4g} {r['max_error_pct']:>9.3g} "
-              f"{r['time_s']:>8.3f} {_saving(r, 'element_saving'):>11} {_saving(r, 'speed_up'):>9}",
+              f"{r['time_s']:>8.3f} {_vs_uniform(r, 'element_saving'):>11} {_vs_uniform(r, 'speed_up'):>9}",
               file=file)
     took = result["wall_s"] if seconds is None else seconds
     print(f"  report in {directory}/report.html ({took:.1f} s)", file=file)
