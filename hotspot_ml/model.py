@@ -167,10 +167,13 @@ _CACHE: dict = {}
 
 def cached_model(path: str | Path | None = None) -> tuple[HotspotRegressor, dict, float]:
     """A model file (default: the shipped one) loaded once per process: the model, its card,
-    and the seconds this call spent loading (0 when it was already loaded)."""
+    and the seconds this call spent loading (0 when it was already loaded). A file changed
+    since is loaded (and checked) again."""
     import time
 
-    key = str(Path(path).resolve()) if path else "default"
+    file = Path(path or DEFAULT_MODEL).resolve()
+    stat = file.stat() if file.is_file() else None
+    key = (str(file), stat and stat.st_mtime_ns, stat and stat.st_size)
     if key in _CACHE:
         return (*_CACHE[key], 0.0)
     start = time.perf_counter()

@@ -235,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_arguments(p)
     add_solve_arguments(p)
     add_compare_arguments(p)
+    p.add_argument("--model", type=Path,
+                   help="--task predict: model file (.skops with its .json card); default: shipped")
     p.add_argument("--workers", type=positive_int, default=1,
                    help="local parallel processes (joblib; default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS",

@@ -216,6 +216,27 @@ def test_predict_task(tmp_path, three):
     assert data["hotspots"][0]["temperature"] == pytest.approx(float(rows["c0"]["hottest_predicted_K"]))
 
 
+def test_predict_task_with_a_given_model(tmp_path, three):
+    import shutil
+
+    from hotspot_ml.model import DEFAULT_MODEL, card_path
+
+    model = tmp_path / "mine.skops"
+    shutil.copy(DEFAULT_MODEL, model)
+    shutil.copy(card_path(DEFAULT_MODEL), card_path(model))
+    out = tmp_path / "out"
+    assert main(["batch", str(three), "--task", "predict", "--model", str(model), "--no-png",
+                 "--out", str(out)]) == 0
+    assert json.loads((out / "cases" / "c0" / "hotspots.json").read_text())["model"]["file"] == str(model.resolve())
+    # A tampered model file fails every case (one line each), never loads, never stops the batch.
+    model.write_bytes(model.read_bytes() + b"\0")
+    out = tmp_path / "tampered"
+    assert main(["batch", str(three), "--task", "predict", "--model", str(model), "--no-png",
+                 "--out", str(out)]) == 1
+    rows = read_summary(out)
+    assert len(rows) == 3 and all(r["status"] == "failed" and "\n" not in r["error"] for r in rows.values())
+
+
 def test_compare_task(tmp_path):
     src = tmp_path / "in"
     write_case(src, "k0", seed=0, n=2)

@@ -230,7 +230,7 @@ def build_options(args) -> dict:
     args : argparse.Namespace
         ``task`` and the model flags, ``config``, ``no_png``; for solve ``mesh``, ``tol``,
         ``budget``, ``resolution``, ``verify``; for compare ``methods``, ``tolerances``,
-        ``resolutions``. Missing attributes take the CLI's defaults.
+        ``resolutions``; for predict ``model`` (a model file; default the shipped one). Missing attributes take the CLI's defaults.
 
     Returns
     -------
@@ -259,7 +259,10 @@ def build_options(args) -> dict:
         options.update(methods=list(getattr(args, "methods", COMPARE_METHODS)),
                        tolerances=[float(t) for t in getattr(args, "tolerances", [2e-2, 1e-2, 5e-3, 2e-3, 1e-3])],
                        resolutions=[int(r) for r in getattr(args, "resolutions", [25, 50, 100, 200, 400])])
-    elif task != "predict":
+    elif task == "predict":
+        model = getattr(args, "model", None)
+        options["model"] = str(Path(model).expanduser().resolve()) if model else None
+    else:
         raise ValueError(f"unknown task {task!r}: choose from {', '.join(TASKS)}")
     return _normal(options)
 

@@ -171,7 +171,8 @@ def run_case(case: Case, task: str, options: dict, out: str | Path, threads: int
                                    png=opts.get("png", True), start=start)
                     row.update(_solution_row(sol))
                 elif task == "predict":
-                    doc = predict_to(floorplan, model, stage, png=options.get("png", True))
+                    doc = predict_to(floorplan, model, stage, model_path=options.get("model"),
+                                     png=options.get("png", True))
                     top = doc["hotspots"][0] if doc["hotspots"] else {}
                     row.update(method="predict", hotspots=len(doc["hotspots"]),
                                hottest_predicted_K=top.get("temperature"),
