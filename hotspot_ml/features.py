@@ -140,11 +140,11 @@ def compute_features(floorplan, model, points: int = POINTS) -> Features:
     modes = (2 * (xs.size - 1), 2 * (ys.size - 1))
     from scipy.ndimage import maximum_filter
 
-    # On a grid twice as fine, then the maximum over each node's cell.
-    fine, coarse = truncated_rises_on_grid(floorplan, model, [modes, (modes[0] // 4, modes[1] // 4)],
-                                           2 * xs.size - 1, 2 * ys.size - 1)
+    # The full truncation on a grid twice as fine, then the maximum over each node's cell; the
+    # coarse one at the nodes themselves.
+    fine, u_coarse = truncated_rises_on_grid(floorplan, model, [modes, (modes[0] // 4, modes[1] // 4)],
+                                             [(2 * xs.size - 1, 2 * ys.size - 1), (xs.size, ys.size)])
     u_series = maximum_filter(fine, size=3, mode="nearest")[::2, ::2]
-    u_coarse = coarse[::2, ::2]
     X, Y = np.meshgrid(xs, ys)
     q_node = floorplan.density_at(X, Y)
     q_mean_cell, q_max, strength, side = cell_statistics(floorplan, xs, ys)

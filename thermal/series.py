@@ -467,8 +467,9 @@ def _coefficient_matrix(src: "_SourceIntervals", size, model, mx: int, my: int) 
 
 
 def truncated_rises_on_grid(floorplan: Floorplan, model: LumpedDie, modes: list[tuple[int, int]],
-                            nx: int, ny: int) -> list[np.ndarray]:
-    """The series truncated to each (Mx, My) in ``modes``, on a node grid (ny, nx) over the die.
+                            grids: list[tuple[int, int]]) -> list[np.ndarray]:
+    """The series truncated to each (Mx, My) in ``modes``, each on its node grid (nx, ny) of
+    ``grids`` over the die; arrays of shape (ny, nx).
 
     A cheap physics estimate (no convergence control): the coefficients are formed once for
     the largest truncation, ``O(intervals Mx My + nx ny log)``.
@@ -477,7 +478,7 @@ def truncated_rises_on_grid(floorplan: Floorplan, model: LumpedDie, modes: list[
     mx, my = max(m[0] for m in modes), max(m[1] for m in modes)
     coef = _coefficient_matrix(_SourceIntervals(floorplan), (x1 - x0, y1 - y0), model, mx, my)
     return [np.ascontiguousarray(_dct_grid(_fold(_fold(coef[:a, :b], nx - 1, 0), ny - 1, 1)).T)
-            for a, b in modes]
+            for (a, b), (nx, ny) in zip(modes, grids, strict=True)]
 
 def _interval_integrals(intervals: np.ndarray, size: float, modes: int) -> np.ndarray:
     """(eps_m / size) * integral of cos(m pi s / size) over each interval, shape (U, modes).
