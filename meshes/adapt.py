@@ -107,13 +107,11 @@ def adapted(floorplan, size_field, *, budget: int | None = None, base: MeshTri |
                              "or a coarser field")
     base = base if base is not None else init_base(floorplan)
     while True:
-        mesh, rounds = _refine_to(base, field.scaled(scale))
+        mesh, rounds, h, target = _refine_to(base, field.scaled(scale))
         n = mesh.t.shape[1]
         if budget is None or n <= budget:
             break
         scale *= float(np.sqrt(n / budget)) * 1.02  # the prediction was off: coarsen and redo
-    target = field_on_elements(mesh, field.scaled(scale))
-    h = longest_edges(mesh)
     base_h, base_target = longest_edges(base), field_on_elements(base, field.scaled(scale))
     stats = {
         "rounds": rounds,
@@ -129,13 +127,16 @@ def adapted(floorplan, size_field, *, budget: int | None = None, base: MeshTri |
     return mesh, stats
 
 
-def _refine_to(mesh: MeshTri, field: SizeField) -> tuple[MeshTri, int]:
+def _refine_to(mesh: MeshTri, field: SizeField) -> tuple[MeshTri, int, np.ndarray, np.ndarray]:
+    """Refine until no element is larger than asked: the mesh, the rounds, and each element's
+    longest edge and target size."""
     # Refinement keeps the old nodes first and appends midpoints: only new nodes are evaluated.
     at_nodes = field(mesh.p[0], mesh.p[1])
     for rounds in range(MAX_ROUNDS):
-        marked = np.flatnonzero(longest_edges(mesh) > field_on_elements(mesh, field, at_nodes))
+        h, target = longest_edges(mesh), field_on_elements(mesh, field, at_nodes)
+        marked = np.flatnonzero(h > target)
         if marked.size == 0:
-            return mesh, rounds
+            return mesh, rounds, h, target
         if mesh.t.shape[1] > MAX_ELEMENTS:
             raise SizeFieldError(f"refinement passed {MAX_ELEMENTS:.0e} elements")
         mesh = rgb_refined(mesh, marked)
