@@ -15,37 +15,27 @@ from thermal.errors import InputError, SolverError, ThermeshError
 from thermal.physics import PARAMETERS
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (argparse then reports bad values with exit status 2)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _argument_type(name: str, convert, kind: str, ok, rule: str):
+    """An argparse type: ``convert`` the text, then check it (argparse reports exit status 2)."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {kind}: {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{rule}, got {text}")
+        return value
+
+    parse.__name__ = parse.__qualname__ = name
+    parse.__doc__ = f"argparse type: {kind} that {rule.replace('must be', 'is')}."
+    return parse
 
 
-def positive_number(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be positive and finite, got {text}")
-    return value
-
-
-def relative_tolerance(text: str) -> float:
-    """argparse type: a number strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (relative to the peak rise), got {text}")
-    return value
+positive_int = _argument_type("positive_int", int, "an integer", lambda v: v >= 1, "must be at least 1")
+positive_number = _argument_type("positive_number", float, "a number",
+                                 lambda v: math.isfinite(v) and v > 0, "must be positive and finite")
+relative_tolerance = _argument_type("relative_tolerance", float, "a number", lambda v: 0 < v < 1,
+                                    "must be between 0 and 1 (relative to the peak rise)")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
