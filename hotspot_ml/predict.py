@@ -33,13 +33,13 @@ class Prediction:
 def predict(floorplan, model, regressor=None, points: int = POINTS) -> Prediction:
     """Predict the temperature rise of ``floorplan`` under ``model`` (a LumpedDie).
 
-    ``regressor`` defaults to the shipped model; ``None`` loads it (cache it yourself when
-    predicting many floorplans: loading takes longer than predicting).
+    ``regressor`` defaults to the shipped model, loaded once per process
+    (:func:`hotspot_ml.model.cached_model`: loading takes longer than predicting).
     """
-    from hotspot_ml.model import load_model
+    from hotspot_ml.model import cached_model
 
     if regressor is None:
-        regressor, _ = load_model()
+        regressor = cached_model()[0]
     start = time.perf_counter()
     feats = compute_features(floorplan, model, points)
     rise = predicted_rise(feats, regressor)
