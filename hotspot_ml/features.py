@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from meshes.size_field import grid_over
-from thermal.series import truncated_rises_on_grid
+from thermal.series import reflected_blurs, truncated_rises_on_grid
 
 #: Grid nodes along the die's longer side.
 POINTS = 129
@@ -113,21 +113,6 @@ def cell_statistics(floorplan, xs: np.ndarray, ys: np.ndarray):
     np.minimum.at(point_side, node, best)
     shape = (ys.size, xs.size)
     return mean.reshape(shape), qmax.reshape(shape), strength.reshape(shape), point_side.reshape(shape)
-
-
-def reflected_blurs(image: np.ndarray, sigmas: list[float]) -> list[np.ndarray]:
-    """Gaussian blurs of ``image`` (sigma in pixels) with mirror (adiabatic) boundaries.
-
-    In the cosine basis a mirrored Gaussian blur is a diagonal multiplication, so every scale
-    costs one inverse DCT whatever its width.
-    """
-    from scipy.fft import dctn, idctn
-
-    spectrum = dctn(image, type=2, norm="ortho")
-    ky = np.pi * np.arange(image.shape[0])[:, None] / image.shape[0]
-    kx = np.pi * np.arange(image.shape[1])[None, :] / image.shape[1]
-    return [idctn(spectrum * np.exp(-0.5 * s ** 2 * (kx ** 2 + ky ** 2)), type=2, norm="ortho")
-            for s in sigmas]
 
 
 def compute_features(floorplan, model, points: int = POINTS) -> Features:

@@ -410,6 +410,22 @@ class _Candidates(NamedTuple):
                            np.zeros(int(np.count_nonzero(mask)), dtype=np.int64))
 
 
+def reflected_blurs(image: np.ndarray, sigmas: list[float]) -> list[np.ndarray]:
+    """Gaussian blurs of ``image`` (sigma in pixels) with mirror (adiabatic) boundaries.
+
+    ``image`` holds values at the nodes of a grid whose first and last rows and columns lie on
+    the die's edges, so the mirrors pass through them (``scipy.ndimage``'s ``mode="mirror"``).
+    In the cosine basis of that grid (DCT-I) a mirrored Gaussian blur is a diagonal
+    multiplication: every scale costs one inverse transform whatever its width, and a grid of
+    2^n + 1 nodes transforms as fast as a power of two.
+    """
+    spectrum = scipy.fft.dctn(image, type=1)
+    ky = np.pi * np.arange(image.shape[0])[:, None] / (image.shape[0] - 1)
+    kx = np.pi * np.arange(image.shape[1])[None, :] / (image.shape[1] - 1)
+    return [scipy.fft.idctn(spectrum * np.exp(-0.5 * s ** 2 * (kx ** 2 + ky ** 2)), type=1)
+            for s in sigmas]
+
+
 def _start_from_grid(grids: list[np.ndarray], size) -> _Candidates:
     """The best local maxima of node grids (x index first, same shape) as candidates; the
     candidates of ``grids[g]`` form group ``g``."""

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hotspot_ml.features import FEATURE_NAMES, cell_statistics, compute_features, reflected_blurs
+from hotspot_ml.features import FEATURE_NAMES, cell_statistics, compute_features
 from thermal.floorplan import Floorplan
 from thermal.physics import LumpedDie
 from tests.conftest import gap_floorplan, hot_corner_floorplan
@@ -42,13 +42,3 @@ def test_series_feature_is_close_to_exact_on_smooth_floorplans():
     feats = compute_features(fp, model, points=65)
     exact = cell_maxima(SeriesSolution(fp, model), feats.xs.size, feats.ys.size, factor=2)
     assert np.abs(feats.u_series - exact).max() < 0.01 * exact.max()
-
-
-def test_reflected_blur_preserves_mean_and_matches_gaussian():
-    from scipy.ndimage import gaussian_filter
-
-    rng = np.random.default_rng(0)
-    image = rng.random((40, 50))
-    blurred = reflected_blurs(image, [2.0])[0]
-    assert blurred.mean() == pytest.approx(image.mean())
-    np.testing.assert_allclose(blurred, gaussian_filter(image, 2.0, mode="reflect"), atol=1e-3)

@@ -19,7 +19,7 @@ from scipy.optimize import minimize_scalar
 
 from thermal.floorplan import Floorplan
 from thermal.physics import LumpedDie
-from thermal.series import MIN_MODES, SeriesSolution
+from thermal.series import MIN_MODES, SeriesSolution, reflected_blurs
 
 # h = 1e3 gives a thermal length of 3.9 mm, comparable to the dies below, so the field varies
 # by a small factor across them and relative comparisons are meaningful everywhere.
@@ -298,3 +298,17 @@ def test_random_tiling_mean_and_grid_consistency(powers, cuts):
     X, Y = np.meshgrid(x[::32], y[::32])
     np.testing.assert_allclose(sol.rise_at(X, Y), U[::32, ::32], rtol=0, atol=1e-10 * U.max())
     assert sol.peak["rise"] >= U.max() - 1e-9 * U.max()
+
+
+def test_reflected_blur_preserves_heat_and_matches_gaussian():
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(0)
+    image = rng.random((40, 50))
+    # Nodes on the die's edges carry half a cell (trapezoid weights): that total is conserved.
+    weights = np.outer(*(np.r_[0.5, np.ones(n - 2), 0.5] for n in image.shape))
+    # Widths from a few pixels to a good part of the image (the power method's thermal length).
+    for sigma, blurred in zip((2.0, 12.0), reflected_blurs(image, [2.0, 12.0])):
+        assert (weights * blurred).sum() == pytest.approx((weights * image).sum())
+        expected = gaussian_filter(image, sigma, mode="mirror", truncate=8.0)
+        np.testing.assert_allclose(blurred, expected, atol=1e-8)
