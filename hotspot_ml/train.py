@@ -89,8 +89,9 @@ def grid_metrics(xs, ys, predicted, exact, floorplan, ambient) -> dict:
             "hotspots_solved": len(solved), "hotspots_recalled": int(recalled)}
 
 
-def evaluate(cases: list[dict], regressor) -> dict:
-    """Validation metrics of the model and of the truncated series alone (the ablation)."""
+def evaluate(cases: list[dict], regressor) -> tuple[dict, list[dict]]:
+    """Validation metrics of the model and of the truncated series alone (the ablation): the
+    summaries, and each case's max and peak errors side by side."""
     rows = {"model": [], "series_only": []}
     for c in cases:
         f = c["features"]
@@ -98,7 +99,11 @@ def evaluate(cases: list[dict], regressor) -> dict:
         for name, field in (("model", predicted), ("series_only", f.u_series)):
             rows[name].append(grid_metrics(f.xs, f.ys, field, c["exact"], c["floorplan"],
                                             c["model"].ambient))
-    return {name: summarise(r) for name, r in rows.items()}
+    per_case = [{"case": c["index"], "blocks": c["blocks"],
+                 **{key: {name: r[i][key] for name, r in rows.items()}
+                    for key in ("max_error_pct", "peak_error_pct")}}
+                for i, c in enumerate(cases)]
+    return {name: summarise(r) for name, r in rows.items()}, per_case
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -133,7 +138,7 @@ def train(samples: int, seed: int, out: str | Path, workers: int = 1, progress: 
     X = np.concatenate([c["X"] for c in train_cases])
     y = np.concatenate([c["y"] for c in train_cases])
     regressor = HotspotRegressor(**params).fit(X, y)
-    validation = evaluate(val_cases, regressor)
+    validation, per_case = evaluate(val_cases, regressor)
     card = {
         "format": "thermesh-model-card", "version": 1,
         "command": f"thermesh train --samples {samples} --seed {seed} --workers {workers} --out {Path(out).name}",
@@ -143,6 +148,7 @@ def train(samples: int, seed: int, out: str | Path, workers: int = 1, progress: 
         "target": "(max over the node's cell of u_exact - the same of u_series) / T0",
         "params": regressor.get_params(),
         "validation": validation,
+        "validation_per_case": per_case,
         "label": {"rtol": LABEL_RTOL, "max_modes": LABEL_MAX_MODES},
         "sklearn_version": sklearn.__version__, "python": platform.python_version(),
         "seconds": time.perf_counter() - start,
