@@ -48,8 +48,6 @@ TARGETS = [0.5, 0.1]
 #: whose mid-edges the 801-point grid already has, and uses it (verification is half the time).
 ERROR_GRID_POINTS = 1601
 QUICK_ERROR_GRID_POINTS = 801
-#: Runs faster than this are repeated once and the faster time kept.
-REPEAT_BELOW_S = 0.5
 #: Floorplans with small hot units, where the oracle should save >= 20x elements at 0.5 %.
 SMALL_HOT = ["corner", "edges", "middle"]
 ORACLE_SAVING_GOAL = 20.0
@@ -170,8 +168,7 @@ def run_one(fp, model, ref, method: str, param, grid_points: int) -> dict:
     """One run measured against the cached reference (:func:`thermal.compare.run_method`)."""
     from thermal.compare import run_method
 
-    return run_method(fp, model, ref, method, param, grid_points=grid_points,
-                      repeat_below_s=REPEAT_BELOW_S)[0]
+    return run_method(fp, model, ref, method, param, grid_points=grid_points)[0]
 
 
 # ---------------------------------------------------------------------------------- analysis
@@ -294,7 +291,7 @@ def main() -> None:
 
     from hotspot_ml.model import cached_model
     from thermal import LumpedDie, SeriesSolution
-    from thermal.compare import CachedReference
+    from thermal.compare import REPEAT_BELOW_S, REPEATS, CachedReference
 
     # The ML model is loaded once per process (as in a batch run): keep that out of the timings;
     # it is reported on its own.
@@ -341,7 +338,8 @@ def main() -> None:
     print(f"## Meshing benchmark{' (--quick)' if args.quick else ''}\n")
     print(f"Max error: over a grid of {grid_points} points along the longer side, "
           "|FE - exact series| in % of the exact peak rise. Time: `thermal.solve` end to end, "
-          f"one run (best of 2 under {REPEAT_BELOW_S:g} s); the oracle's time includes "
+          f"the fastest of {REPEATS} runs for runs under {REPEAT_BELOW_S:g} s (every method alike); "
+          "the oracle's time includes "
           "evaluating the series solution it sizes the mesh from.")
     for name, runs in results.items():
         print_runs(name, fps[name], references[name], runs)
