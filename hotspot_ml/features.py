@@ -53,11 +53,16 @@ FEATURE_NAMES = ("u_series", "u_coarse", "q_node", "q_cell_mean", "q_cell_max",
 
 @dataclass(frozen=True, eq=False)
 class Features:
-    """Features at the nodes of a grid; ``table`` has one row per node, x fastest."""
+    """Features at the nodes of a grid, node ``j * nx + i`` at (``xs[i]``, ``ys[j]``).
+
+    ``columns`` holds one (ny, nx) grid per name in :data:`FEATURE_NAMES` (a number where the
+    feature is the same everywhere); :meth:`rows` gathers the table the regressor takes at the
+    nodes asked for only, since prediction consults it at a fraction of them.
+    """
 
     xs: np.ndarray
     ys: np.ndarray
-    table: np.ndarray          # (ny * nx, len(FEATURE_NAMES))
+    columns: tuple             # len(FEATURE_NAMES) grids (ny, nx) or floats, dimensionless
     u_series: np.ndarray       # (ny, nx) truncated-series rise, max over each node's cell, K
     q_cell_max: np.ndarray     # (ny, nx) W/m^2
     mean_rise: float           # T0, K
@@ -66,6 +71,23 @@ class Features:
     @property
     def shape(self) -> tuple[int, int]:
         return self.ys.size, self.xs.size
+
+    def column(self, name: str) -> np.ndarray:
+        """One feature at every node, flat (ny * nx,)."""
+        c = self.columns[FEATURE_NAMES.index(name)]
+        return np.ravel(c) if np.ndim(c) else np.full(self.xs.size * self.ys.size, c)
+
+    def rows(self, nodes: np.ndarray) -> np.ndarray:
+        """The feature table at flat node indices ``nodes``: (len(nodes), len(FEATURE_NAMES))."""
+        out = np.empty((np.size(nodes), len(self.columns)))
+        for k, c in enumerate(self.columns):
+            out[:, k] = np.ravel(c)[nodes] if np.ndim(c) else c
+        return out
+
+    @property
+    def table(self) -> np.ndarray:
+        """The feature table at every node."""
+        return self.rows(np.arange(self.xs.size * self.ys.size))
 
 
 def _cell_ranges(lo: np.ndarray, hi: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -143,6 +165,5 @@ def compute_features(floorplan, model, points: int = POINTS) -> Features:
     columns = [u_series / T0, u_coarse / T0, q_node / q_mean, q_mean_cell / q_mean, q_max / q_mean,
                *(b / q_mean for b in blurs), np.minimum(edge, DISTANCE_CAP),
                np.minimum(corner, DISTANCE_CAP), strength / (model.sheet_conductance * T0), point_log,
-               np.full(X.shape, d / L), np.full(X.shape, np.log(area / L ** 2))]
-    table = np.column_stack([c.ravel() for c in columns])
-    return Features(xs, ys, table, u_series, q_max, T0, L)
+               d / L, float(np.log(area / L ** 2))]
+    return Features(xs, ys, tuple(columns), u_series, q_max, T0, L)

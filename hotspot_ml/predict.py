@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hotspot_ml.features import FEATURE_NAMES, POINTS, Features, compute_features
+from hotspot_ml.features import POINTS, Features, compute_features
 from meshes.size_field import SizeField
 from thermal.threads import one_thread
 
@@ -62,19 +62,18 @@ def relevant_nodes(feats: Features) -> np.ndarray:
     """
     u = feats.u_series
     hot = u >= u.mean() + RELEVANT_LEVEL * (u.max() - u.mean())
-    names = list(FEATURE_NAMES)
-    q_mean, q_max = feats.table[:, names.index("q_cell_mean")], feats.table[:, names.index("q_cell_max")]
+    q_mean, q_max = feats.column("q_cell_mean"), feats.column("q_cell_max")
     return np.flatnonzero(hot.ravel() | (q_max > SUBGRID_CONTRAST * q_mean))
 
 
 def predicted_rise(feats: Features, regressor) -> np.ndarray:
     """The truncated series plus the trees' correction at the relevant nodes, (ny, nx), K."""
     nodes = relevant_nodes(feats)
-    correction = np.zeros(feats.table.shape[0])
+    correction = np.zeros(feats.xs.size * feats.ys.size)
     # One thread: the trees' OpenMP threads made prediction 5-10x slower on a busy 2-core machine.
     with one_thread("openmp"):
         if nodes.size:
-            correction[nodes] = regressor.predict(feats.table[nodes])
+            correction[nodes] = regressor.predict(feats.rows(nodes))
     return feats.u_series + feats.mean_rise * correction.reshape(feats.shape)
 
 

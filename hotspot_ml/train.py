@@ -64,7 +64,7 @@ def label_case(child: np.random.SeedSequence, index: int, keep_grid: bool, point
     hot = relevant[np.argsort(-u.ravel()[relevant])[:HOT_ROWS]]
     rest = rng.choice(relevant, size=min(RANDOM_ROWS, relevant.size), replace=False)
     rows = np.union1d(hot, rest)
-    out = {"index": index, "X": feats.table[rows], "y": target[rows], "blocks": len(floorplan.names)}
+    out = {"index": index, "X": feats.rows(rows), "y": target[rows], "blocks": len(floorplan.names)}
     if keep_grid:
         out.update(floorplan=floorplan, model=model, features=feats, exact=u)
     return out
