@@ -22,9 +22,10 @@ L2 error
 time
     ``thermal.solve`` end to end, wall clock; runs under :data:`REPEAT_BELOW_S` are repeated
     up to :data:`REPEATS` times and the fastest kept (stage times are those of the kept run),
-    whatever the method, so that ratios of times do not depend on which run was unlucky. Loading the ML model is
-    done once up front and reported apart (``model_load_s``), not in ``adaptive``'s time; the
-    ``oracle``'s time includes evaluating the series solution it sizes its mesh from.
+    whatever the method, so that ratios of times do not depend on which run was unlucky.
+    Loading the ML model is done once up front and reported apart (``model_load_s``), not in
+    ``adaptive``'s time; the ``oracle``'s time includes evaluating the series solution it sizes
+    its mesh from.
 uniform cost at equal error
     Elements (and seconds) a uniform mesh needs for the same max error, by interpolating
     ``log(elements)`` (``log(time)``) linearly in ``log(error)`` between the two uniform runs
