@@ -38,13 +38,22 @@ def test_adaptive_method_meets_tolerance_and_records_hotspots():
     fp, model = hot_corner_floorplan(), LumpedDie()
     sol = solve(fp, model, mesh="adaptive", tol=2e-3)
     assert conforms(sol.mesh, fp.edges) and sol.energy_balance_rel < 1e-9
-    assert verify(sol)["max_error_pct_of_peak_rise"] < 3 * 0.2
+    # tol is honoured: 0.97 x here (with the isotropic half-Laplacian bound it was 1.62 x).
+    assert verify(sol)["max_error_pct_of_peak_rise"] < 1.25 * 0.2
     assert sol.mesh_info["solves"] == 1
     assert {"predict_s", "model_load_s", "mesh_s", "solve_s", "total_s"} <= set(sol.timing)
     predicted, solved = sol.extra["predicted_hotspots"], sol.hotspots()
     assert predicted and solved
     # The hot corner unit is the top hotspot of both, within one grid cell.
     assert abs(predicted[0]["x"] - solved[0]["x"]) < 0.2e-3 and abs(predicted[0]["y"] - solved[0]["y"]) < 0.2e-3
+
+
+@pytest.mark.parametrize("case", ["hot_corner", "ev6"])
+def test_adaptive_error_is_within_tol(case, ev6):
+    fp = hot_corner_floorplan() if case == "hot_corner" else ev6
+    model = LumpedDie()
+    sol = solve(fp, model, mesh="adaptive", tol=5e-3)
+    assert verify(sol)["max_error_pct_of_peak_rise"] <= 0.5
 
 
 def test_size_field_is_finest_at_the_hot_unit():
