@@ -312,3 +312,22 @@ def test_reflected_blur_preserves_heat_and_matches_gaussian():
         assert (weights * blurred).sum() == pytest.approx((weights * image).sum())
         expected = gaussian_filter(image, sigma, mode="mirror", truncate=8.0)
         np.testing.assert_allclose(blurred, expected, atol=1e-8)
+
+
+@pytest.mark.parametrize("modes", [1, 2, 257, 4096])
+def test_interval_integrals_match_the_closed_form(modes):
+    from thermal.series import _interval_integrals
+
+    rng = np.random.default_rng(1)
+    size = 1e-2
+    intervals = np.sort(rng.uniform(0, size, (200, 2)), axis=1)
+    intervals[:3, 1] = intervals[:3, 0] + 1e-9      # a few 1 nm wide: the narrow-interval case
+    m = np.arange(1, modes)[None, :]
+    a, b = intervals[:, :1], intervals[:, 1:]
+    expected = np.hstack([(b - a) / size, (4 / (np.pi * m)) * np.cos(np.pi * m * (a + b) / (2 * size))
+                          * np.sin(np.pi * m * (b - a) / (2 * size))])
+    got = _interval_integrals(intervals, size, modes)
+    assert got.shape == (200, modes)
+    # Relative to each interval's largest coefficient (its width / size, ~1e-7 for 1 nm).
+    scale = np.abs(expected).max(axis=1, keepdims=True)
+    np.testing.assert_allclose(got / scale, expected / scale, rtol=0, atol=1e-11)
