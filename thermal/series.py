@@ -528,7 +528,7 @@ def _multiples(func, theta: np.ndarray, modes: int) -> np.ndarray:
     else:                # sin(k + j) = sin k cos j + cos k sin j
         out = sk * cj
         out += ck * sj
-    return out.reshape(theta.size, -1)[:, :modes]
+    return out.reshape(theta.size, out.shape[1] * block)[:, :modes]
 
 
 def _fold(a: np.ndarray, intervals: int, axis: int, start: int = 0) -> np.ndarray:
