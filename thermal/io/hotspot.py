@@ -15,9 +15,11 @@ Steady temperatures (``.steady``)
     ``name<TAB>temperature`` per block, kelvin, as HotSpot writes with ``-steady_file``.
 
 Every problem in a file is raised as one :class:`~thermal.errors.InputError` naming the file and
-line. Numbers are checked and converted for the whole file at once (one character scan and one
-C-level conversion), so 10k-row traces read quickly; only when that fails is the file walked
-token by token to say exactly which field is wrong.
+line. Files are checked whole-file first: the layout (fields per line, names) with a few numpy
+passes over the bytes, numbers with one character scan and one C-level conversion, so 10^5-block
+floorplans and 10k-row traces read quickly. Only when that finds something wrong (or text it
+cannot vouch for, such as non-ASCII names) is the file walked line by line, by the original
+checks, to report exactly the first problem.
 """
 from __future__ import annotations
 
@@ -25,9 +27,9 @@ import codecs
 import os
 import re
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
-from typing import Iterable, Sequence, Union
+from typing import Iterable, NoReturn, Sequence, Union
 
 import numpy as np
 
@@ -41,7 +43,15 @@ PathLike = Union[str, "os.PathLike[str]"]
 # 'inf' and 'nan' are matched so they are reported as "not finite" rather than "not a number".
 _NUM = r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf(?:inity)?|nan))"
 _NUMBER = re.compile(_NUM)
-_NOT_NUMERIC = re.compile(r"[^0-9eE+\-.\ninfatyINFATY]")
+# Every character a _NUMBER can hold, and the '\n' that joins tokens for one scan.
+_NUMERIC_CHARS = b"0123456789eE+-.\ninfatyINFATY"
+_COMMENT = re.compile(r"#[^\n]*")
+_REPEAT_SAMPLE = 4096  # leading tokens that decide whether values repeat enough to look up
+# Below this many characters the line-by-line checks are faster than numpy's per-call cost.
+_WHOLE_FILE_MIN = 8192
+# Text the whole-file layout check can vouch for: printable ASCII (so names are printable) and
+# the only white space str.split() and the byte scan agree on (tab, LF, CR, space).
+_PLAIN_CHARS = b"\t\n\r" + bytes(range(32, 127))
 
 _FLP_FIELDS = ("width", "height", "left-x", "bottom-y")
 _FLP_EXTRA = ("specific heat", "resistivity")
@@ -146,26 +156,92 @@ def _content_lines(text: str) -> list[tuple[int, list[str]]]:
     return out
 
 
+def _token_grid(text: str) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+    """The fields of ``text`` as :func:`_content_lines` finds them, but found whole-file.
+
+    Returns
+    -------
+    tokens : list of str
+        Every field of every line with content, comments removed, in file order.
+    first : ndarray of int
+        Index in ``tokens`` of the first field of each line with content.
+    lines : ndarray of int64
+        1-based line number of each line with content.
+
+    None if the text is short, has no fields, or holds anything but printable ASCII, tab, LF
+    and CR outside comments: then the byte scan below could disagree with ``str.split`` (which
+    also splits at e.g. form feeds and Unicode spaces). The caller takes the line-by-line path.
+    """
+    if len(text) < _WHOLE_FILE_MIN:
+        return None
+    if "#" in text:
+        # Removing '#' up to the line end keeps every line number.
+        text = _COMMENT.sub("", text)
+    data = text.encode("utf-8")
+    if data.translate(None, _PLAIN_CHARS):
+        return None
+    tokens = text.split()
+    if not tokens:
+        return None
+    count = _fields_per_line(np.frombuffer(data, dtype=np.uint8))
+    content = np.flatnonzero(count)
+    first = np.cumsum(count)[content] - count[content]
+    return tokens, first, content.astype(np.int64) + 1
+
+
+def _fields_per_line(byte: np.ndarray) -> np.ndarray:
+    """Number of fields on each line of ``byte`` (ASCII; white space = bytes up to 32)."""
+    solid = np.empty(byte.size + 1, dtype=bool)
+    solid[0] = False  # a field may start at byte 0
+    np.greater(byte, 32, out=solid[1:])
+    starts = np.flatnonzero(solid[1:] > solid[:-1])
+    line_bounds = np.concatenate(([0], np.flatnonzero(byte == 10) + 1, [byte.size]))
+    return np.diff(np.searchsorted(starts, line_bounds))
+
+
 def _to_floats(tokens: list[str]) -> tuple[np.ndarray | None, int]:
     """Convert ``tokens`` to floats: ``(values, -1)``, or ``(None, index of the first non-number)``.
 
-    Fast path: one scan of the joined tokens for characters no number can hold (this excludes
-    what ``float`` accepts beyond C's syntax: '_' separators, non-ASCII digits, hex), then a
-    C-level ``float`` conversion. Only if that fails are the tokens matched one by one to find
-    the offending one.
+    Fast path: :func:`_plain_floats`, on each distinct token only when a sample shows values
+    repeating (grid coordinates, equal tile sizes: converting a string costs ~5x looking it up).
+    Only if that fails are the tokens matched one by one to find the offending one.
     """
     if not tokens:
         return np.zeros(0), -1
-    if not _NOT_NUMERIC.search("\n".join(tokens)):
-        try:
-            return np.fromiter(map(float, tokens), dtype=float, count=len(tokens)), -1
-        except ValueError:
-            pass
+    sample = tokens[:_REPEAT_SAMPLE]
+    if len(set(sample)) * 4 <= len(sample):  # at most a quarter distinct: worth a lookup
+        distinct = list(dict.fromkeys(tokens))
+        values = _plain_floats(distinct)
+        if values is not None:
+            value_of = dict(zip(distinct, values.tolist()))
+            return np.fromiter(map(value_of.__getitem__, tokens), dtype=float,
+                               count=len(tokens)), -1
+    else:
+        values = _plain_floats(tokens)
+        if values is not None:
+            return values, -1
     for i, t in enumerate(tokens):
         if not _NUMBER.fullmatch(t):
             return None, i
     # Unreachable: the character set and float() accept exactly what _NUMBER does.
     return np.array([float(t) for t in tokens]), -1
+
+
+def _plain_floats(tokens: list[str]) -> np.ndarray | None:
+    """``tokens`` as floats if all are numbers in C's syntax, else None.
+
+    One scan of the joined tokens for characters no number can hold (this excludes what
+    ``float`` accepts beyond C's syntax: '_' separators, non-ASCII digits, hex), then a C-level
+    ``float`` conversion.
+    """
+    joined = "\n".join(tokens)
+    # bytes.translate deletes the allowed characters ~10x faster than a regex finds the others.
+    if joined.isascii() and not joined.encode("ascii").translate(None, _NUMERIC_CHARS):
+        try:
+            return np.fromiter(map(float, tokens), dtype=float, count=len(tokens))
+        except ValueError:
+            pass
+    return None
 
 
 def _show(token: str, limit: int = 30) -> str:
@@ -226,7 +302,63 @@ def read_flp(path: PathLike) -> FlpData:
         fields, a non-numeric or non-finite field, a duplicate block name.
     """
     source = str(path)
-    rows = _content_lines(_read_text(path))
+    text = _read_text(path)
+    names, lines, tokens = _flp_fields_fast(text) or _flp_fields_checked(text, source)
+    values, bad = _to_floats(tokens)
+    if values is None:
+        b, k = divmod(bad, 4)
+        raise InputError(source, f"{_FLP_FIELDS[k]} of block '{names[b]}' is not a number: "
+                         f"{_show(tokens[bad])}", lines[b])
+    values = values.reshape(-1, 4)
+    nonfinite = np.flatnonzero(~np.isfinite(values.ravel()))
+    if nonfinite.size:
+        b, k = divmod(int(nonfinite[0]), 4)
+        raise InputError(source, f"{_FLP_FIELDS[k]} of block '{names[b]}' is not finite "
+                         f"({tokens[nonfinite[0]]})", lines[b])
+    w, h, x, y = (values[:, k].copy() for k in range(4))
+    return FlpData(tuple(names), x, y, w, h, tuple(lines), source)
+
+
+# Both return (names, line of each block, its 4 number fields in file order); the numbers are
+# checked after, by read_flp, as the per-line checks all come first in file order.
+def _flp_fields_fast(text: str) -> tuple[list[str], list[int], list[str]] | None:
+    """The fields of a floorplan whose per-line checks all pass, found whole-file; else None.
+
+    None means "not vouched for", not "wrong": :func:`_flp_fields_checked` then decides, and
+    reports the first problem. Must accept nothing that one rejects.
+    """
+    grid = _token_grid(text)
+    if grid is None:
+        return None
+    tokens, first, lines = grid
+    nfields = np.diff(first, append=len(tokens))
+    if nfields.min() < 5 or nfields.max() > 7:
+        return None
+    if nfields.max() == 5:
+        # The usual layout: every 5th field is a name, plain list slicing.
+        names = tokens[::5]
+        del tokens[::5]
+        numbers, extra = tokens, []
+    else:
+        names, numbers, extra = _gather_flp_fields(tokens, first, nfields)
+    # Names are printable: _token_grid passes printable ASCII only.
+    if len(set(names)) < len(names) or _to_floats(extra)[0] is None:
+        return None
+    return names, lines.tolist(), numbers
+
+
+def _gather_flp_fields(tokens: list[str], first: np.ndarray, nfields: np.ndarray
+                       ) -> tuple[list[str], list[str], list[str]]:
+    """Names, the 4 number fields and the optional 6th/7th fields, of rows of 5 to 7 fields."""
+    tok = np.fromiter(tokens, dtype=object, count=len(tokens))
+    extra = np.concatenate([tok[first[nfields > k] + k] for k in (5, 6)])
+    numbers = tok[(first[:, None] + np.arange(1, 5)).ravel()]
+    return tok[first].tolist(), numbers.tolist(), extra.tolist()
+
+
+def _flp_fields_checked(text: str, source: str) -> tuple[list[str], list[int], list[str]]:
+    """The fields of a floorplan, line by line; raises on the first line that fails a check."""
+    rows = _content_lines(text)
     if not rows:
         raise InputError(source, "no blocks: the file is empty or holds only comments")
     names: list[str] = []
@@ -254,19 +386,7 @@ def read_flp(path: PathLike) -> FlpData:
         names.append(name)
         lines.append(line)
         tokens.extend(fields[1:5])
-    values, bad = _to_floats(tokens)
-    if values is None:
-        b, k = divmod(bad, 4)
-        raise InputError(source, f"{_FLP_FIELDS[k]} of block '{names[b]}' is not a number: "
-                         f"{_show(tokens[bad])}", lines[b])
-    values = values.reshape(-1, 4)
-    nonfinite = np.flatnonzero(~np.isfinite(values.ravel()))
-    if nonfinite.size:
-        b, k = divmod(int(nonfinite[0]), 4)
-        raise InputError(source, f"{_FLP_FIELDS[k]} of block '{names[b]}' is not finite "
-                         f"({tokens[nonfinite[0]]})", lines[b])
-    w, h, x, y = (values[:, k].copy() for k in range(4))
-    return FlpData(tuple(names), x, y, w, h, tuple(lines), source)
+    return names, lines, tokens
 
 
 def write_flp(path: PathLike, floorplan: Floorplan | FlpData) -> None:
@@ -326,7 +446,51 @@ def read_ptrace(path: PathLike, names: Sequence[str] | None = None) -> PtraceDat
         (with ``names``) a name mismatch.
     """
     source = str(path)
-    rows = _content_lines(_read_text(path))
+    text = _read_text(path)
+    header_line, header, row_lines, tokens = (_ptrace_fields_fast(text)
+                                              or _ptrace_fields_checked(text, source))
+    nb = len(header)
+    values, bad = _to_floats(tokens)
+    if values is None:
+        r, c = divmod(bad, nb)
+        raise InputError(source, f"power of block '{header[c]}' is not a number: "
+                         f"{_show(tokens[bad])}", int(row_lines[r]))
+    values = values.reshape(len(row_lines), nb)
+    for mask, problem in ((~np.isfinite(values), "is not finite"), (values < 0, "is negative")):
+        hit = np.flatnonzero(mask.ravel())
+        if hit.size:
+            r, c = divmod(int(hit[0]), nb)
+            raise InputError(source, f"power of block '{header[c]}' {problem} "
+                             f"({tokens[hit[0]]})", int(row_lines[r]))
+    trace = PtraceData(tuple(header), values, source, header_line, row_lines)
+    if names is not None:
+        trace = match_names(trace, names, "the floorplan")
+    return trace
+
+
+# Both return (header line, names, line of each row, the rows' fields in file order); the
+# numbers are checked after, by read_ptrace, as the layout checks all come first.
+def _ptrace_fields_fast(text: str) -> tuple[int, list[str], np.ndarray, list[str]] | None:
+    """The fields of a power trace whose layout checks all pass, found whole-file; else None.
+
+    None means "not vouched for", not "wrong": :func:`_ptrace_fields_checked` then decides, and
+    reports the first problem. Must accept nothing that one rejects.
+    """
+    grid = _token_grid(text)
+    if grid is None or len(grid[1]) < 2:
+        return None
+    tokens, first, lines = grid
+    nb = int(first[1])
+    header = tokens[:nb]  # printable: _token_grid allows printable ASCII only
+    if len(set(header)) < nb or np.any(np.diff(first[1:], append=len(tokens)) != nb):
+        return None
+    return int(lines[0]), header, lines[1:], tokens[nb:]
+
+
+def _ptrace_fields_checked(text: str, source: str
+                           ) -> tuple[int, list[str], np.ndarray, list[str]]:
+    """The fields of a power trace, line by line; raises on the first layout problem."""
+    rows = _content_lines(text)
     if not rows:
         raise InputError(source, "empty power trace: expected a line of block names, then rows "
                          "of watts")
@@ -350,22 +514,7 @@ def read_ptrace(path: PathLike, names: Sequence[str] | None = None) -> PtraceDat
                              line)
     row_lines = np.fromiter((line for line, _ in data), dtype=np.int64, count=len(data))
     tokens = list(chain.from_iterable(fields for _, fields in data))
-    values, bad = _to_floats(tokens)
-    if values is None:
-        r, c = divmod(bad, nb)
-        raise InputError(source, f"power of block '{header[c]}' is not a number: "
-                         f"{_show(tokens[bad])}", int(row_lines[r]))
-    values = values.reshape(len(data), nb)
-    for mask, problem in ((~np.isfinite(values), "is not finite"), (values < 0, "is negative")):
-        hit = np.flatnonzero(mask.ravel())
-        if hit.size:
-            r, c = divmod(int(hit[0]), nb)
-            raise InputError(source, f"power of block '{header[c]}' {problem} "
-                             f"({tokens[hit[0]]})", int(row_lines[r]))
-    trace = PtraceData(tuple(header), values, source, header_line, row_lines)
-    if names is not None:
-        trace = match_names(trace, names, "the floorplan")
-    return trace
+    return header_line, header, row_lines, tokens
 
 
 def match_names(trace: PtraceData, names: Sequence[str], names_source: str) -> PtraceData:
@@ -380,24 +529,45 @@ def match_names(trace: PtraceData, names: Sequence[str], names_source: str) -> P
         What ``names`` come from, for the message (e.g. ``"floorplan ev6.flp"``).
     """
     names = tuple(names)
+    if names == trace.names and len(set(names)) == len(names):
+        # Trace written in the floorplan's order (the usual case): nothing to look up.
+        order = np.arange(len(names))
+    else:
+        order = _column_order(trace, names, names_source)
+    return PtraceData(names, trace.rows[:, order], trace.source, trace.header_line,
+                      trace.row_lines)
+
+
+def _column_order(trace: PtraceData, names: tuple[str, ...], names_source: str) -> np.ndarray:
+    """Column of ``trace`` for each of ``names``; raises unless both hold the same names."""
+    col = dict(zip(trace.names, range(len(trace.names))))
+    order = np.fromiter(map(col.get, names, repeat(-1)), dtype=np.int64, count=len(names))
+    # Each name found, in a different column, and no column left over: the same name sets.
+    if len(names) == len(col) and np.all(order >= 0):
+        used = np.zeros(len(trace.names), dtype=bool)
+        used[order] = True
+        if np.count_nonzero(used) == len(names):
+            return order
     if len(set(names)) != len(names):
         raise ValueError("names must be unique")
-    col = {n: i for i, n in enumerate(trace.names)}
+    _raise_name_mismatch(trace, names, names_source)
+
+
+def _raise_name_mismatch(trace: PtraceData, names: tuple[str, ...], names_source: str
+                         ) -> NoReturn:
+    """Raise for the names of ``names`` missing from ``trace``, else for those it has extra."""
     # Numbers are legal block names, so a trace without its header line is only suspected.
     hint = ("; is the header line of block names missing?"
             if _to_floats(list(trace.names))[0] is not None else "")
-    missing = [n for n in names if n not in col]
+    have = set(trace.names)
+    missing = [n for n in names if n not in have]
     if missing:
         raise InputError(trace.source, f"no power for {_count(len(missing), 'block')} of "
                          f"{names_source}: {_name_list(missing)}{hint}", trace.header_line)
     wanted = set(names)
     extra = [n for n in trace.names if n not in wanted]
-    if extra:
-        raise InputError(trace.source, f"{_count(len(extra), 'block')} not in {names_source}: "
-                         f"{_name_list(extra)}{hint}", trace.header_line)
-    order = np.fromiter((col[n] for n in names), dtype=np.int64, count=len(names))
-    return PtraceData(names, trace.rows[:, order], trace.source, trace.header_line,
-                      trace.row_lines)
+    raise InputError(trace.source, f"{_count(len(extra), 'block')} not in {names_source}: "
+                     f"{_name_list(extra)}{hint}", trace.header_line)
 
 
 def write_ptrace(path: PathLike, names: Sequence[str], rows: np.ndarray) -> None:

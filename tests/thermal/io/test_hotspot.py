@@ -13,6 +13,7 @@ from thermal.errors import InputError
 from tests.thermal.io.helpers import EXAMPLES, FUZZ, ROUND_TRIP, expect_error, write_file
 from thermal.io import (FlpData, read_floorplan, read_flp, read_flp_with_power_map, read_hotspot,
                         read_ptrace, write_flp, write_power_map, write_ptrace, write_steady)
+from thermal.io import hotspot
 
 
 write = write_file
@@ -382,3 +383,206 @@ def test_garbage_pairs_only_input_errors(tmp_path, flp, ptrace):
         read_hotspot(tmp_path / "g.flp", tmp_path / "g.ptrace")
     except InputError as e:
         assert "\n" not in str(e)
+
+
+# ---------------------------------------------------------------------- large files (whole-file)
+# Files of _WHOLE_FILE_MIN characters or more are checked whole-file and only walked line by line
+# when that finds a problem; these tests pin that both ways give the same data and messages.
+LINE_BY_LINE = 1 << 62  # a _WHOLE_FILE_MIN no file reaches
+
+
+def _fail(*args):
+    raise AssertionError("the whole-file path should have vouched for this file")
+
+
+def _flp_snapshot(f):
+    return (f.names, f.lines, *(getattr(f, a).tolist() for a in ("x", "y", "width", "height")))
+
+
+def _ptrace_snapshot(p):
+    return p.names, p.rows.tolist(), p.header_line, p.row_lines.tolist()
+
+
+def _outcome(monkeypatch, read, path, whole_file_min):
+    """What ``read(path)`` gives, data or error, with the whole-file path on or off."""
+    with monkeypatch.context() as m:
+        m.setattr(hotspot, "_WHOLE_FILE_MIN", whole_file_min)
+        try:
+            got = read(path)
+        except InputError as e:
+            return "error", e.line, e.problem
+    return _flp_snapshot(got) if isinstance(got, FlpData) else _ptrace_snapshot(got)
+
+
+def _medium_flp(extra_columns):
+    """A 50 x 50 tiled floorplan text with comments, blank lines, mixed separators and CRLF."""
+    k, t = 50, 1e-4
+    out = ["# medium floorplan", ""]
+    names, lines, values = [], [], []
+    for n, (j, i) in enumerate((j, i) for j in range(k) for i in range(k)):
+        if n % 97 == 5:
+            out.append("\t  # a comment line")
+        if n % 89 == 7:
+            out.append("   ")
+        w, h, x, y = t * (1 + n % 3), t, i * t * 3, j * t
+        fields = [f"t{i}_{j}", repr(w), f"{h:.17g}", repr(x), repr(y)]
+        if extra_columns and n % 7 == 1:
+            fields.append("1.75e6")
+        if extra_columns and n % 7 == 2:
+            fields += ["1.75E+6", "-.01"]
+        sep = ("\t", " ", " \t ")[n % 3]
+        line = sep.join(fields) + ("  # trailing, #twice" if n % 11 == 0 else "")
+        out.append(line + ("\r" if n % 13 == 0 else ""))
+        names.append(fields[0])
+        lines.append(len(out))
+        values.append((x, y, w, h))
+    x, y, w, h = (list(c) for c in zip(*values))
+    return "\n".join(out) + "\n", (tuple(names), tuple(lines), x, y, w, h)
+
+
+@pytest.mark.parametrize("extra_columns", [False, True])
+def test_medium_flp_whole_file_same_data(tmp_path, monkeypatch, extra_columns):
+    text, expected = _medium_flp(extra_columns)
+    assert len(text) > hotspot._WHOLE_FILE_MIN
+    p = write(tmp_path, "m.flp", text)
+    assert _outcome(monkeypatch, read_flp, p, LINE_BY_LINE) == expected
+    monkeypatch.setattr(hotspot, "_flp_fields_checked", _fail)
+    f = read_flp(p)
+    assert _flp_snapshot(f) == expected
+    assert all(getattr(f, a).dtype == np.float64 for a in ("x", "y", "width", "height"))
+
+
+def test_medium_ptrace_whole_file_same_data(tmp_path, monkeypatch):
+    text, (names, *_) = _medium_flp(False)
+    rng = np.random.default_rng(5)
+    perm = rng.permutation(len(names))
+    rows = rng.random((4, len(names))) * 3
+    rows[1, :7] = [0.0, 1.0, 1e-300, 2.5, 1e300, 0.1, 7.0]
+    header = "\t".join(names[i] for i in perm)
+    shown = [list(map(repr, r)) for r in rows[:, perm].tolist()]
+    body = ["# trace", header, "", *(" ".join(r) for r in shown[:2]), "# gap",
+            *("\t".join(r) + " # row" for r in shown[2:])]
+    p = write(tmp_path, "m.ptrace", "\n".join(body))
+    expected = (tuple(names[i] for i in perm), rows[:, perm].tolist(), 2, [4, 5, 7, 8])
+    assert _outcome(monkeypatch, read_ptrace, p, LINE_BY_LINE) == expected
+    monkeypatch.setattr(hotspot, "_ptrace_fields_checked", _fail)
+    assert _ptrace_snapshot(read_ptrace(p)) == expected
+    matched = read_ptrace(p, names)
+    np.testing.assert_array_equal(matched.rows, rows)
+    assert matched.names == names
+
+
+def test_medium_flp_non_ascii_name_reads_line_by_line(tmp_path, monkeypatch):
+    text, expected = _medium_flp(True)
+    assert "\nt3_7 " in text
+    text = text.replace("\nt3_7 ", "\ntuile_é ")
+    p = write(tmp_path, "u.flp", text)
+    f = read_flp(p)
+    assert "tuile_é" in f.names and f.names.index("tuile_é") == expected[0].index("t3_7")
+    assert _flp_snapshot(f)[1:] == expected[1:]
+
+
+def _tiles(n):
+    return [f"t{i} 1e-4 1e-4 {i}e-4 0" for i in range(n)]
+
+
+DEEP_FLP = [
+    ("t1999 1e-4 oops 0 0", "height of block 't1999' is not a number: 'oops'"),
+    ("t1999 1e-4 1e-4 0", "expected 'name width height left-x bottom-y', got 4 fields"),
+    ("t1999 1e-4 1e-4 0 0 1 2 3", "8 fields: expected 'name width height left-x bottom-y "
+     "[specific-heat resistivity]'"),
+    ("t0 1e-4 1e-4 0 0", "duplicate block name 't0' (also on line 1)"),
+    ("t\x071999 1e-4 1e-4 0 0", "block name 't\\x071999' contains a control character"),
+    ("t1999 1e-4 1e-4 0 0 1.75e6 r", "resistivity of block 't1999' is not a number: 'r'"),
+    ("t1999 1e-4 1e-4 0 0 heat", "specific heat of block 't1999' is not a number: 'heat'"),
+    ("t1999 1e-4 1e-4 0 inf", "bottom-y of block 't1999' is not finite (inf)"),
+    ("t1999 1e-4 1e-4 1_0 0", "left-x of block 't1999' is not a number: '1_0'"),
+    ("t1999\x0c1e-4 1e-4 0 0 # form feed: a separator", None),
+]
+
+
+@pytest.mark.parametrize("bad,problem", DEEP_FLP)
+def test_error_deep_in_large_flp_as_in_small(tmp_path, bad, problem):
+    lines = _tiles(2500)
+    lines[1999] = bad
+    big = write(tmp_path, "big.flp", "\n".join(lines) + "\n")
+    small = write(tmp_path, "small.flp", f"{lines[0]}\n{bad}\n")
+    if problem is None:
+        assert read_flp(big).lines[1999] == 2000 and read_flp(small).names[1] == "t1999"
+        return
+    for path, line in ((big, 2000), (small, 2)):
+        with pytest.raises(InputError) as info:
+            read_flp(path)
+        assert (info.value.line, info.value.problem) == (line, problem)
+
+
+@pytest.mark.parametrize("bad,line", [
+    ({1000: "t999 1e-4 x 0 0", 2000: "t1999 1 1 1"}, 2000),  # layout before numbers
+    ({1200: "t1199 1 1 0 0 1 r", 2000: "t0 1 1 0 0"}, 1200),
+    ({1500: "t1499 1 nan 0 0", 2000: "t1999 1 1 0 x"}, 2000),  # non-numbers before non-finite
+    ({1500: "t1499 1 -inf 0 0", 2000: "t1999 1 1 0 nan"}, 1500),
+    ({2000: "t1 1 1 0 0", 2400: "t\x7f 1 1 0 0"}, 2000),
+])
+def test_first_of_several_errors_in_large_flp(tmp_path, monkeypatch, bad, line):
+    lines = _tiles(2500)
+    for at, text in bad.items():
+        lines[at - 1] = text
+    p = write(tmp_path, "several.flp", "\n".join(lines))
+    got = _outcome(monkeypatch, read_flp, p, hotspot._WHOLE_FILE_MIN)
+    assert got[:2] == ("error", line)
+    assert got == _outcome(monkeypatch, read_flp, p, LINE_BY_LINE)
+
+
+@pytest.mark.parametrize("row,problem", [
+    ("1 " * 29, "29 values for the 30 blocks named in the header (line 2)"),
+    ("1 " * 29 + "x", "power of block 'b29' is not a number: 'x'"),
+    ("-1 " + "1 " * 29, "power of block 'b0' is negative (-1)"),
+    ("1 " * 29 + "NaN", "power of block 'b29' is not finite (NaN)"),
+])
+def test_error_deep_in_large_ptrace(tmp_path, row, problem):
+    lines = ["# trace", " ".join(f"b{i}" for i in range(30))] + ["0.5 " * 30] * 2500
+    lines[1999] = row
+    p = write(tmp_path, "big.ptrace", "\n".join(lines))
+    small = write(tmp_path, "small.ptrace", "\n".join(lines[:2] + [row]))
+    for path, line in ((p, 2000), (small, 3)):
+        with pytest.raises(InputError) as info:
+            read_ptrace(path)
+        assert (info.value.line, info.value.problem) == (line, problem)
+
+
+def test_duplicate_deep_in_large_ptrace_header(tmp_path):
+    names = [f"b{i}" for i in range(3000)]
+    names[2999] = "b0"
+    p = write(tmp_path, "dup.ptrace", " ".join(names) + "\n" + "1 " * 3000 + "\n")
+    expect_error(lambda: read_ptrace(p), p, 1,
+                 "duplicate block name 'b0' in the header (columns 1 and 3000)")
+
+
+@pytest.mark.parametrize("content,line,fragment", BAD_FLP)
+def test_bad_flp_whole_file(tmp_path, monkeypatch, content, line, fragment):
+    monkeypatch.setattr(hotspot, "_WHOLE_FILE_MIN", 0)
+    test_bad_flp(tmp_path, content, line, fragment)
+
+
+@pytest.mark.parametrize("content,line,fragment", BAD_PTRACE)
+def test_bad_ptrace_whole_file(tmp_path, monkeypatch, content, line, fragment):
+    monkeypatch.setattr(hotspot, "_WHOLE_FILE_MIN", 0)
+    test_bad_ptrace(tmp_path, content, line, fragment)
+
+
+# Lines shaped like floorplan rows and trace rows, with the problems the readers look for.
+FIELD = st.sampled_from(["a", "b", "c", "d", "0", "1", "2.5", "-1", "1e-3", ".5", "1.", "nan",
+                         "-inf", "Infinity", "1_0", "0x1", "e", "é", "a\x07", "\x7f", "#", "#x"])
+SEPARATOR = st.sampled_from([" ", "\t", "  \t", " \r", "\x0c", "\x1f", "\u2003"])
+ROW = st.builds(lambda fields, sep, end: sep.join(fields) + end,
+                st.lists(FIELD, max_size=8), SEPARATOR, st.sampled_from(["", "\r", " # c", "#"]))
+
+
+@FUZZ
+@given(rows=st.lists(ROW, max_size=12))
+def test_whole_file_path_agrees_with_line_by_line(tmp_path, monkeypatch, rows):
+    p = tmp_path / "d.txt"
+    p.write_text("\n".join(rows), encoding="utf-8")
+    for read in (read_flp, read_ptrace):
+        assert (_outcome(monkeypatch, read, p, 0)
+                == _outcome(monkeypatch, read, p, LINE_BY_LINE))
