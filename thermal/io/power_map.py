@@ -105,10 +105,12 @@ def _read_npy(path: PathLike) -> np.ndarray:
             if f.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
                 raise InputError(source, "not a NumPy .npy file (no .npy header)")
             f.seek(0)
-            _check_npy_header(f, source, os.fstat(f.fileno()).st_size)
+            size = _check_npy_header(f, source, os.fstat(f.fileno()).st_size)
             f.seek(0)
             try:
-                arr = np.load(f, allow_pickle=False)
+                # Memory-mapped: a large float64 map is used in place, never copied.
+                arr = (np.load(path, mmap_mode="r", allow_pickle=False) if size
+                       else np.load(f, allow_pickle=False))
             except ValueError as e:
                 # numpy: "Object arrays cannot be loaded when allow_pickle=False"
                 if "allow_pickle" in str(e):
@@ -127,7 +129,7 @@ def _read_npy(path: PathLike) -> np.ndarray:
         raise InputError(source, f"power map must be 2-D (rows, columns), got shape {arr.shape}")
     if arr.size == 0:
         raise InputError(source, f"empty power map (shape {arr.shape})")
-    watts = arr.astype(float)
+    watts = arr.astype(float, copy=False)
     for mask, problem in ((~np.isfinite(watts), "is not finite"), (watts < 0, "is negative")):
         hit = np.argwhere(mask)
         if hit.size:
@@ -137,8 +139,9 @@ def _read_npy(path: PathLike) -> np.ndarray:
     return watts
 
 
-def _check_npy_header(f, source: str, file_size: int) -> None:
-    """Refuse object dtypes, and shapes bigger than the file, before numpy allocates anything.
+def _check_npy_header(f, source: str, file_size: int) -> int:
+    """Refuse object dtypes, and shapes bigger than the file, before numpy allocates anything;
+    return the number of data bytes (0 when the header cannot be read here).
 
     A damaged or hostile header claiming, say, (100000, 100000) would otherwise make np.load
     try to allocate tens of GB before noticing the data is missing.
@@ -148,7 +151,7 @@ def _check_npy_header(f, source: str, file_size: int) -> None:
     try:
         version = fmt.read_magic(f)
         if version not in readers:
-            return  # e.g. version 3.0: np.load (allow_pickle=False) still guards it
+            return 0  # e.g. version 3.0: np.load (allow_pickle=False) still guards it
         shape, _, dtype = readers[version](f)
     except Exception as e:  # noqa: BLE001 - header parsing raises various types
         raise InputError(source, f"corrupt .npy file: bad header ({e})") from None
@@ -159,6 +162,7 @@ def _check_npy_header(f, source: str, file_size: int) -> None:
     if need > have:
         raise InputError(source, f"corrupt .npy file: the header claims shape {shape} of "
                          f"{dtype} ({need} bytes) but the file holds {have} bytes of data")
+    return need
 
 
 def write_power_map(path: PathLike, watts: np.ndarray) -> None:
