@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from meshes.size_field import grid_over
+from thermal.raster import Raster, rasterize
 from thermal.series import reflected_blurs, truncated_rises_on_grid
 
 #: Grid nodes along the die's longer side.
@@ -64,7 +65,7 @@ class Features:
     ys: np.ndarray
     columns: tuple             # len(FEATURE_NAMES) grids (ny, nx) or floats, dimensionless
     u_series: np.ndarray       # (ny, nx) truncated-series rise, max over each node's cell, K
-    q_cell_max: np.ndarray     # (ny, nx) W/m^2
+    cells: Raster              # the sources over each node's cell (densities in W/m^2)
     mean_rise: float           # T0, K
     thermal_length: float      # L, m
 
@@ -90,53 +91,6 @@ class Features:
         return self.rows(np.arange(self.xs.size * self.ys.size))
 
 
-def _cell_ranges(lo: np.ndarray, hi: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and one-past-last node whose cell (half a spacing either side) meets [lo, hi]."""
-    d = nodes[1] - nodes[0]
-    edges = np.append(nodes - d / 2, nodes[-1] + d / 2)
-    first = np.clip(np.searchsorted(edges, lo, "right") - 1, 0, nodes.size - 1)
-    stop = np.clip(np.searchsorted(edges, hi, "left"), first + 1, nodes.size)
-    return first, stop
-
-
-def cell_statistics(floorplan, xs: np.ndarray, ys: np.ndarray):
-    """Per node cell: mean density, max source density, and power / side of the strongest
-    small source touching it. Vectorised over (source, cell) pairs with ``np.repeat``."""
-    s = floorplan.sources
-    keep = floorplan.source_power > 0
-    x0, x1, y0, y1 = s.x0[keep], s.x1[keep], s.y0[keep], s.y1[keep]
-    power, density = floorplan.source_power[keep], floorplan.source_density[keep]
-    i0, i1 = _cell_ranges(x0, x1, xs)
-    j0, j1 = _cell_ranges(y0, y1, ys)
-    ni, nj = i1 - i0, j1 - j0
-    count = ni * nj
-    src = np.repeat(np.arange(x0.size), count)
-    k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    ii, jj = i0[src] + k % ni[src], j0[src] + k // ni[src]
-    node = jj * xs.size + ii
-    # Overlap of each source with each cell it touches (cells clipped to the die).
-    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
-    cx0, cx1 = np.maximum(xs[ii] - dx / 2, xs[0]), np.minimum(xs[ii] + dx / 2, xs[-1])
-    cy0, cy1 = np.maximum(ys[jj] - dy / 2, ys[0]), np.minimum(ys[jj] + dy / 2, ys[-1])
-    ox = np.clip(np.minimum(x1[src], cx1) - np.maximum(x0[src], cx0), 0, None)
-    oy = np.clip(np.minimum(y1[src], cy1) - np.maximum(y0[src], cy0), 0, None)
-    n = xs.size * ys.size
-    cell_area = ((np.minimum(xs + dx / 2, xs[-1]) - np.maximum(xs - dx / 2, xs[0]))[None, :]
-                 * (np.minimum(ys + dy / 2, ys[-1]) - np.maximum(ys - dy / 2, ys[0]))[:, None]).ravel()
-    mean = np.bincount(node, density[src] * ox * oy, minlength=n) / cell_area
-    qmax = np.zeros(n)
-    np.maximum.at(qmax, node, np.where(ox * oy > 0, density[src], 0.0))
-    side = np.minimum(x1 - x0, y1 - y0)
-    # The strongest source touching each cell: largest power among them (ties: smallest side).
-    strength = np.zeros(n)
-    np.maximum.at(strength, node, np.where(ox * oy > 0, power[src], 0.0))
-    best = np.where((ox * oy > 0) & (power[src] == strength[node]), side[src], np.inf)
-    point_side = np.full(n, np.inf)
-    np.minimum.at(point_side, node, best)
-    shape = (ys.size, xs.size)
-    return mean.reshape(shape), qmax.reshape(shape), strength.reshape(shape), point_side.reshape(shape)
-
-
 def compute_features(floorplan, model, points: int = POINTS) -> Features:
     """Features of ``floorplan`` under ``model`` at the nodes of a grid over the die."""
     xs, ys = grid_over(floorplan.die, points)
@@ -154,7 +108,8 @@ def compute_features(floorplan, model, points: int = POINTS) -> Features:
     u_series = maximum_filter(fine, size=3, mode="nearest")[::2, ::2]
     X, Y = np.meshgrid(xs, ys)
     q_node = floorplan.density_at(X, Y)
-    q_mean_cell, q_max, strength, side = cell_statistics(floorplan, xs, ys)
+    cells = rasterize(floorplan, xs, ys)
+    q_mean_cell, q_max, strength, side = cells.mean, cells.high, cells.strongest, cells.strongest_side
     d = xs[1] - xs[0]
     blurs = reflected_blurs(q_mean_cell, [s * L / d for s in BLUR_SCALES])
     x0, y0, x1, y1 = floorplan.die
@@ -166,4 +121,4 @@ def compute_features(floorplan, model, points: int = POINTS) -> Features:
                *(b / q_mean for b in blurs), np.minimum(edge, DISTANCE_CAP),
                np.minimum(corner, DISTANCE_CAP), strength / (model.sheet_conductance * T0), point_log,
                d / L, float(np.log(area / L ** 2))]
-    return Features(xs, ys, tuple(columns), u_series, q_max, T0, L)
+    return Features(xs, ys, tuple(columns), u_series, cells, T0, L)

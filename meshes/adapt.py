@@ -1,16 +1,19 @@
-"""Refine the block-conforming base mesh until element sizes follow a size field.
+"""Refine the base mesh of a domain until element sizes follow a size field.
 
-Starting from :func:`meshes.base.init_base` (as coarse as the blocks allow, angles >= 25 deg),
+Starting from :func:`meshes.base.init_base` (as coarse as the domain allows, angles >= 25 deg;
+for the lumped die model's domain, two triangles),
 every element whose longest edge exceeds the field anywhere on it (at its vertices and centroid)
 is marked and refined by red-green-blue refinement (:func:`meshes.refine.rgb_refined`, the
 same result as scikit-fem's ``MeshTri.refined`` 4x faster: conforming, angles at least half the
 base mesh's). Repeating until nothing is marked
-leaves every element between half and all of the size asked — except where the block geometry
-forces smaller elements, which the statistics report. With the field graded
+leaves every element between half and all of the size asked — except where the domain's
+geometry (a mesh following every block, say) forces smaller elements, which the statistics
+report. With the field graded
 (|grad h| <= 0.5), neighbours differ in size by about 2x at most.
 
 Named boundaries are not needed (all edges are adiabatic), so that refinement drops them is
-harmless. ``.smoothed()`` is never called: it would move nodes off block edges and ruin angles.
+harmless. ``.smoothed()`` is never called: it would move nodes off the domain's edges and ruin
+angles.
 """
 from __future__ import annotations
 
@@ -57,21 +60,22 @@ def field_on_elements(mesh: MeshTri, field: SizeField, at_nodes: np.ndarray | No
     return np.minimum(at_nodes[mesh.t].min(axis=0), field(c[0], c[1]))
 
 
-def adapted(floorplan, size_field, *, budget: int | None = None, base: MeshTri | None = None,
+def adapted(domain, size_field, *, budget: int | None = None, base: MeshTri | None = None,
             gradation: float | None = GRADATION) -> tuple[MeshTri, dict]:
-    """A block-conforming mesh whose element sizes follow ``size_field``.
+    """A mesh of ``domain`` whose element sizes follow ``size_field``.
 
     Parameters
     ----------
-    floorplan : thermal.Floorplan
-        Its block and source edges are kept as mesh edges.
+    domain : thermal.floorplan.Domain
+        The die, and the rectangles whose edges are kept as mesh edges (a Floorplan itself
+        stands for ``floorplan.domain(conform=True)``).
     size_field : SizeField, callable h(x, y) or float
         Target longest edge in metres.
     budget : int, optional
         Maximum number of elements: the field is scaled up (coarser everywhere, same shape)
         until the mesh fits.
     base : MeshTri, optional
-        Start from this block-conforming mesh instead of building the base mesh.
+        Start from this mesh of the domain instead of building the base mesh.
     gradation : float or None
         Bound on |grad h| applied to the field first; None to use the field as given.
 
@@ -91,7 +95,7 @@ def adapted(floorplan, size_field, *, budget: int | None = None, base: MeshTri |
     from meshes.base import init_base
 
     start = time.perf_counter()
-    field = as_size_field(size_field, floorplan.die)
+    field = as_size_field(size_field, domain.die)
     if gradation is not None:
         field = field.graded(gradation)
     scale = 1.0
@@ -105,7 +109,7 @@ def adapted(floorplan, size_field, *, budget: int | None = None, base: MeshTri |
         raise SizeFieldError(f"size field asks for about {expected:.3g} elements (min size "
                              f"{field.min:.3g} m); the limit is {MAX_ELEMENTS:.0e}: give a budget "
                              "or a coarser field")
-    base = base if base is not None else init_base(floorplan)
+    base = base if base is not None else init_base(domain)
     while True:
         mesh, rounds, h, target = _refine_to(base, field.scaled(scale))
         n = mesh.t.shape[1]

@@ -1,9 +1,11 @@
-"""The coarsest well-shaped triangle mesh of a die that conforms to its floorplan.
+"""The coarsest well-shaped triangle mesh of a die that conforms to a domain's rectangles.
 
 :func:`init_base` builds the starting mesh every later refinement works from. It must
 
-* contain every side of every block / power-source rectangle as a union of mesh edges, so that
-  material and power density are constant on each element,
+* contain every side of every rectangle of the domain (:meth:`thermal.floorplan.Floorplan.domain`:
+  the material interfaces, none in the lumped model, or with ``conform=True`` every block and
+  power source) as a union of mesh edges, so that what the mesh follows is constant on each
+  element,
 * be as coarse as the geometry allows, so that refinement (and nothing else) decides where the
   unknowns go: a big block gets a handful of big triangles, small blocks force small triangles
   only near themselves,
@@ -73,14 +75,16 @@ OFF_CENTRE = 0.95
 
 
 # ---------------------------------------------------------------------------------- public API
-def init_base(floorplan: Any, min_angle: float = 25.0) -> skfem.MeshTri:
-    """Build the coarsest block-conforming triangle mesh of the die with angles >= ``min_angle``.
+def init_base(domain: Any, min_angle: float = 25.0) -> skfem.MeshTri:
+    """Build the coarsest triangle mesh of the die that conforms to ``domain``, with angles
+    >= ``min_angle``.
 
     Parameters
     ----------
-    floorplan : thermal.floorplan.Floorplan
+    domain : thermal.floorplan.Domain
         Anything with ``edges`` (a :class:`~thermal.floorplan.Rects` of every rectangle whose
-        sides the mesh must contain) and ``die`` (``(x0, y0, x1, y1)``, metres).
+        sides the mesh must contain) and ``die`` (``(x0, y0, x1, y1)``, metres); a Floorplan
+        itself stands for ``floorplan.domain(conform=True)``.
     min_angle : float
         Smallest angle allowed in any triangle, degrees; at most :data:`MAX_MIN_ANGLE`.
 
@@ -102,10 +106,10 @@ def init_base(floorplan: Any, min_angle: float = 25.0) -> skfem.MeshTri:
     min_angle = float(min_angle)
     if not 0.0 < min_angle <= MAX_MIN_ANGLE:
         raise ValueError(f"min_angle must be in (0, {MAX_MIN_ANGLE}] degrees, got {min_angle}")
-    die = tuple(float(v) for v in floorplan.die)
+    die = tuple(float(v) for v in domain.die)
     if not (die[2] > die[0] and die[3] > die[1]):
         raise ValueError(f"empty die {die}")
-    points, segments = _input_segments(floorplan.edges, die)
+    points, segments = _input_segments(domain.edges, die)
     points, triangles = _refine(points, segments, die, np.deg2rad(min_angle))
     return _to_mesh(points, triangles)
 
@@ -178,6 +182,8 @@ def conforms(mesh: skfem.MeshTri, rects: Rects) -> bool:
     tol = 1e-9 * scale
     if not _valid_tiling(p, t, lo, hi):
         return False
+    if len(rects) == 0:
+        return True
     edges = np.sort(np.asarray(mesh.facets), axis=0)
     for axis in (0, 1):  # axis 0: horizontal sides (constant y), 1: vertical sides
         if not _sides_covered(p, edges, rects, axis, tol):

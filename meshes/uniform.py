@@ -1,10 +1,11 @@
-"""Uniform meshes that conform to every block edge.
+"""Uniform meshes of a die that conform to a domain's edges.
 
 The mesh is a tensor grid: evenly spaced lines (``resolution`` cells along the die's longer side,
-square-ish cells) merged with the x and y coordinates of every block and heat-source edge, each
-grid cell cut into two triangles. An even grid line closer than a third of the spacing to an edge
-coordinate is dropped (the edge stays): merging without that rule creates cells of width ~1e-18 m,
-whose matrix is singular in practice.
+square-ish cells) merged with the x and y coordinates of every edge the domain asks for
+(:meth:`thermal.floorplan.Floorplan.domain`: none but the die's in the lumped model; every block
+and heat-source edge with ``conform=True``), each grid cell cut into two triangles. An even grid
+line closer than a third of the spacing to an edge coordinate is dropped (the edge stays):
+merging without that rule creates cells of width ~1e-18 m, whose matrix is singular in practice.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ MERGE_FRACTION = 1.0 / 3.0
 def grid_lines(lo: float, hi: float, cells: int, edges: np.ndarray) -> np.ndarray:
     """Sorted coordinates: ``cells`` even intervals over [lo, hi] merged with ``edges``."""
     spacing = (hi - lo) / cells
-    edges = np.unique(np.clip(edges, lo, hi))
+    edges = np.unique(np.clip(np.concatenate([edges, [lo, hi]]), lo, hi))
     even = np.linspace(lo, hi, cells + 1)
     near = _near_sorted(even, edges, MERGE_FRACTION * spacing)
     return np.union1d(even[~near], edges)
@@ -51,23 +52,24 @@ def init_tensor(xs: np.ndarray, ys: np.ndarray) -> MeshTri:
     return MeshTri(p, np.hstack([t1, t2]))
 
 
-def init_uniform(floorplan, resolution: int) -> MeshTri:
-    """A block-conforming uniform mesh with ``resolution`` cells along the die's longer side.
+def init_uniform(domain, resolution: int) -> MeshTri:
+    """A uniform mesh with ``resolution`` cells along the die's longer side.
 
     Parameters
     ----------
-    floorplan : thermal.Floorplan
-        Its block and heat-source edges become grid lines.
+    domain : thermal.floorplan.Domain
+        The die and the rectangles whose edges become grid lines (anything with ``die`` and
+        ``edges``; a Floorplan itself stands for ``floorplan.domain(conform=True)``).
     resolution : int
         Cells along the longer die side (>= 1); the shorter side gets as many as keeps cells square.
     """
     if int(resolution) != resolution or resolution < 1:
         raise ValueError(f"resolution must be a positive integer, got {resolution!r}")
-    x0, y0, x1, y1 = floorplan.die
+    x0, y0, x1, y1 = domain.die
     spacing = max(x1 - x0, y1 - y0) / resolution
     nx = max(1, int(round((x1 - x0) / spacing)))
     ny = max(1, int(round((y1 - y0) / spacing)))
-    r = floorplan.edges
+    r = domain.edges
     xs = grid_lines(x0, x1, nx, np.concatenate([r.x0, r.x1]))
     ys = grid_lines(y0, y1, ny, np.concatenate([r.y0, r.y1]))
     return init_tensor(xs, ys)

@@ -21,6 +21,12 @@ Each method aims at a maximum temperature error ``tol`` relative to the peak tem
 All but ``amr`` produce a :class:`~meshes.size_field.SizeField` and hand it to
 :func:`meshes.adapt.adapted`; every result records the method, its parameters, the number of
 solves and the time of each stage.
+
+Meshes need not follow the floorplan (the load is integrated exactly), so an element may hold a
+jump of power density: every size field takes the larger of its own curvature estimate and the
+equation's bound over the densities in each grid cell (:func:`thermal.estimate.laplacian_bound`
+on :func:`thermal.raster.rasterize`), and ``amr``'s indicators do the same per element. With
+``conform=True`` meshes follow every block and source edge, as before.
 """
 from __future__ import annotations
 
@@ -30,8 +36,10 @@ import numpy as np
 
 from meshes.refine import rgb_refined
 from meshes.size_field import SizeField, grid_over
-from thermal.estimate import (dorfler, grid_curvature, indicators, max_abs_eigenvalue,
-                              nodal_average, recovered_hessian, size_from_curvature)
+from thermal.estimate import (dorfler, grid_curvature, indicators, jump_curvature,
+                              laplacian_bound, max_abs_eigenvalue, nodal_average,
+                              recovered_hessian, size_from_curvature)
+from thermal.raster import rasterize
 from thermal.simulate import Solution, solve_on
 
 #: Cells along the longer die side of the ``coarse`` method's first solve.
@@ -56,99 +64,117 @@ def field_from_curvature(floorplan, xs, ys, curvature, tol_abs) -> SizeField:
 
 
 # ---------------------------------------------------------------------------------- size fields
+def equation_bound(floorplan, model, xs, ys, rise: np.ndarray) -> np.ndarray:
+    """The equation's curvature bound on a grid (:func:`laplacian_bound` over the densities in
+    each node's cell) for a field ``rise`` (ny, nx) on it."""
+    cells = rasterize(floorplan, xs, ys)
+    return laplacian_bound(rise, cells.low, cells.high, model)
+
+
 def power_field(floorplan, model, tol: float, points: int = 257) -> tuple[SizeField, dict]:
     """Sizes from the power density alone (no solve)."""
     from thermal.series import reflected_blurs
 
     xs, ys = grid_over(floorplan.die, points)
-    X, Y = np.meshgrid(xs, ys)
-    q = floorplan.density_at(X, Y)
+    cells = rasterize(floorplan, xs, ys)
     spacing = xs[1] - xs[0]
     # Heat spreads over the thermal length and is mirrored at the adiabatic edges; a DCT blur
     # costs the same at any width (scipy.ndimage's was 12-19 ms at these widths, this 1-2 ms).
-    q_blur = reflected_blurs(q, [model.thermal_length / spacing])[0]
-    rise = q_blur / model.htc
-    curvature = np.abs(model.htc * rise - q) / model.sheet_conductance
-    # Blocks' edges: the jump of q is resolved only as well as the grid; add the jump's own
-    # curvature scale so edges of hot blocks are refined.
-    gy, gx = np.gradient(q, ys, xs)
-    curvature = curvature + np.hypot(gx, gy) * spacing / model.sheet_conductance
+    rise = reflected_blurs(cells.mean, [model.thermal_length / spacing])[0] / model.htc
+    # Curvature |h u - q| / (k t) over every density in the cell: a block's edge, resolved by
+    # no grid, refines the elements that straddle it.
+    curvature = laplacian_bound(rise, cells.low, cells.high, model)
     tol_abs = tol * rise.max()
     return field_from_curvature(floorplan, xs, ys, curvature, tol_abs), {"estimated_peak_rise": float(rise.max())}
 
 
 def solution_field(sol: Solution, tol: float, points: int = 257) -> SizeField:
-    """Sizes from a solution's recovered Hessian, sampled on a grid."""
+    """Sizes from a solution's recovered Hessian, sampled on a grid, and the equation's bound."""
     lam = max_abs_eigenvalue(recovered_hessian(sol.mesh, sol.rise, sol.geometry))
     nodal = nodal_average(sol.mesh, sol.geometry, lam)
     xs, ys = grid_over(sol.floorplan.die, points)
     curvature = sol.locator.interpolate_grid(nodal, xs, ys)
-    return field_from_curvature(sol.floorplan, xs, ys, curvature, tol * sol.peak["rise"])
+    bound = equation_bound(sol.floorplan, sol.model, xs, ys, sol.rise_on_grid(xs, ys))
+    return field_from_curvature(sol.floorplan, xs, ys, np.maximum(curvature, bound),
+                                tol * sol.peak["rise"])
 
 
 def oracle_field(floorplan, model, tol: float, points: int = 1025, reference=None) -> SizeField:
-    """Sizes from the exact solution's Hessian (finite differences on a fine grid)."""
+    """Sizes from the exact solution's Hessian (finite differences on a fine grid) and the
+    equation's bound with the exact field."""
     from thermal.series import SeriesSolution
 
     reference = reference or SeriesSolution(floorplan, model)
     gx, gy = grid_over(floorplan.die, points)
     xs, ys, u = reference.rise_on_grid(gx.size, gy.size)
-    curvature = grid_curvature(u, xs, ys)
+    curvature = np.maximum(grid_curvature(u, xs, ys), equation_bound(floorplan, model, xs, ys, u))
     return field_from_curvature(floorplan, xs, ys, curvature, tol * reference.peak["rise"])
 
 
 # ---------------------------------------------------------------------------------- methods
 def solve_with_field(floorplan, model, field: SizeField, info: dict, timing: dict,
-                     budget: int | None, base=None, solves: int = 0) -> Solution:
+                     budget: int | None, base=None, solves: int = 0,
+                     conform: bool = False) -> Solution:
     """Mesh to ``field``, solve once, and record everything."""
     from meshes.adapt import adapted
 
     start = time.perf_counter()
-    mesh, stats = adapted(floorplan, field, budget=budget, base=base)
+    mesh, stats = adapted(floorplan.domain(conform), field, budget=budget, base=base)
     timing["mesh_s"] = timing.get("mesh_s", 0.0) + time.perf_counter() - start
-    sol = solve_on(floorplan, model, mesh, {**info, "solves": solves + 1, "adapt": stats}, timing)
+    sol = solve_on(floorplan, model, mesh,
+                   {**info, "conform": bool(conform), "solves": solves + 1, "adapt": stats}, timing)
     return sol
 
 
-def solve_power(floorplan, model, tol: float, budget: int | None = None) -> Solution:
+def solve_power(floorplan, model, tol: float, budget: int | None = None,
+                conform: bool = False) -> Solution:
     start = time.perf_counter()
     field, extra = power_field(floorplan, model, tol)
     timing = {"estimate_s": time.perf_counter() - start}
     return solve_with_field(floorplan, model, field,
-                            {"method": "power", "tol": tol, "budget": budget, **extra}, timing, budget)
+                            {"method": "power", "tol": tol, "budget": budget, **extra}, timing,
+                            budget, conform=conform)
 
 
 def solve_coarse(floorplan, model, tol: float, budget: int | None = None,
-                 resolution: int = COARSE_RESOLUTION) -> Solution:
+                 resolution: int = COARSE_RESOLUTION, conform: bool = False) -> Solution:
     from meshes.uniform import init_uniform
 
     start = time.perf_counter()
-    first = solve_on(floorplan, model, init_uniform(floorplan, resolution), {"method": "uniform"})
+    first = solve_on(floorplan, model, init_uniform(floorplan.domain(conform), resolution),
+                     {"method": "uniform"})
     field = solution_field(first, tol)
     timing = {"estimate_s": time.perf_counter() - start - first.timing["solve_s"] - first.timing["assemble_s"],
               "first_solve_s": first.timing["assemble_s"] + first.timing["solve_s"]}
     return solve_with_field(floorplan, model, field,
                             {"method": "coarse", "tol": tol, "budget": budget,
-                             "coarse_resolution": resolution}, timing, budget, solves=1)
+                             "coarse_resolution": resolution}, timing, budget, solves=1,
+                            conform=conform)
 
 
-def solve_oracle(floorplan, model, tol: float, budget: int | None = None, reference=None) -> Solution:
+def solve_oracle(floorplan, model, tol: float, budget: int | None = None, reference=None,
+                 conform: bool = False) -> Solution:
     start = time.perf_counter()
     field = oracle_field(floorplan, model, tol, reference=reference)
     timing = {"estimate_s": time.perf_counter() - start}
     return solve_with_field(floorplan, model, field,
-                            {"method": "oracle", "tol": tol, "budget": budget}, timing, budget)
+                            {"method": "oracle", "tol": tol, "budget": budget}, timing, budget,
+                            conform=conform)
 
 
 def solve_amr(floorplan, model, tol: float, budget: int | None = None, theta: float = THETA,
-              max_solves: int = MAX_SOLVES) -> Solution:
-    """Solve - estimate - mark - refine until the estimated max error meets ``tol``."""
-    from meshes.base import init_base
+              max_solves: int = MAX_SOLVES, conform: bool = False) -> Solution:
+    """Solve - estimate - mark - refine until the estimated max error meets ``tol``.
+
+    It starts from the coarsest mesh of the domain refined to the largest size the other
+    methods allow (an eighth of the die), so that the first solve sees the die at all.
+    """
+    from meshes.adapt import adapted
 
     start = time.perf_counter()
     timing = {"estimate_s": 0.0, "mesh_s": 0.0, "assemble_s": 0.0, "solve_s": 0.0}
     t = time.perf_counter()
-    mesh = init_base(floorplan)
+    mesh, _ = adapted(floorplan.domain(conform), _h_limits(floorplan)[1])
     timing["mesh_s"] += time.perf_counter() - t
     history = []
     for solves in range(1, max_solves + 1):
@@ -156,7 +182,7 @@ def solve_amr(floorplan, model, tol: float, budget: int | None = None, theta: fl
         timing["assemble_s"] += sol.timing["assemble_s"]
         timing["solve_s"] += sol.timing["solve_s"]
         t = time.perf_counter()
-        eta = indicators(mesh, sol.rise, sol.geometry)
+        eta = error_indicators(sol)
         tol_abs = tol * sol.peak["rise"]
         estimate = float(eta.max())
         history.append({"elements": int(mesh.t.shape[1]), "estimate_rel": estimate / sol.peak["rise"]})
@@ -172,14 +198,15 @@ def solve_amr(floorplan, model, tol: float, budget: int | None = None, theta: fl
             break
         mesh = refined
         timing["mesh_s"] += time.perf_counter() - t
-    sol.mesh_info.update({"method": "amr", "tol": tol, "budget": budget, "theta": theta,
-                          "solves": solves, "converged": done, "history": history})
+    sol.mesh_info.update({"method": "amr", "conform": bool(conform), "tol": tol, "budget": budget,
+                          "theta": theta, "solves": solves, "converged": done, "history": history})
     sol.timing.update(timing)
     sol.timing["total_s"] = time.perf_counter() - start
     return sol
 
 
-def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regressor=None) -> Solution:
+def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regressor=None,
+                   conform: bool = False) -> Solution:
     """Predict the field with the ML model, size the mesh from it, solve once.
 
     ``regressor`` defaults to the shipped model (loaded once per process and cached; its
@@ -201,7 +228,7 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
     timing = {"model_load_s": load_s, "predict_s": prediction.seconds,
               "estimate_s": time.perf_counter() - start - load_s}
     sol = solve_with_field(floorplan, model, field, {"method": "adaptive", "tol": tol, "budget": budget},
-                           timing, budget)
+                           timing, budget, conform=conform)
     # Those of the solved field are found when the result is written (Solution.hotspots).
     sol.extra["predicted_hotspots"] = find_hotspots(prediction.xs, prediction.ys, prediction.rise,
                                                     floorplan, model.ambient)
@@ -212,8 +239,16 @@ METHODS = {"amr": solve_amr, "power": solve_power, "coarse": solve_coarse, "orac
            "adaptive": solve_adaptive}
 
 
+def error_indicators(sol: Solution) -> np.ndarray:
+    """Estimated maximum error on each element of a solution (K): the recovered Hessian's, or
+    the equation's bound where the element holds a jump of power density."""
+    q_low, q_high = sol.floorplan.density_ranges(sol.mesh.p, sol.mesh.t)
+    jump = jump_curvature(sol.mesh, sol.rise, q_low, q_high, sol.model)
+    return indicators(sol.mesh, sol.rise, sol.geometry, jump)
+
+
 def error_estimate(sol: Solution) -> dict:
     """The a-posteriori estimate of a solution's maximum error (K and % of its peak rise)."""
-    eta = indicators(sol.mesh, sol.rise, sol.geometry)
+    eta = error_indicators(sol)
     return {"max_error_K": float(eta.max()),
             "max_error_pct_of_peak_rise": 100.0 * float(eta.max()) / sol.peak["rise"]}

@@ -77,8 +77,8 @@ def cmd_solve(args) -> int:
     start = time.perf_counter()
     floorplan, model = load_inputs(args)
     sol = solve_to(floorplan, model, args.out, mesh=args.mesh, resolution=args.resolution,
-                   tol=args.tol, budget=args.budget, verify=args.verify, png=not args.no_png,
-                   start=start)
+                   tol=args.tol, budget=args.budget, conform=args.conform, verify=args.verify,
+                   png=not args.no_png, start=start)
     pk = sol.peak
     print(f"{floorplan.source}: {sol.mesh_info['elements']:,} elements, peak {pk['temperature']:.3f} K "
           f"at ({pk['x'] * 1e3:.3f}, {pk['y'] * 1e3:.3f}) mm in {pk['block']}, "
@@ -164,8 +164,8 @@ def method_list(text: str) -> list[str]:
 def add_solve_arguments(parser: argparse.ArgumentParser) -> None:
     """Mesh choice and tolerance, shared by ``solve`` and ``batch --task solve``."""
     parser.add_argument("--mesh", default="uniform", choices=MESH_METHODS,
-                        help="meshing method: uniform (--resolution), the coarsest block-conforming "
-                             "mesh, or an adaptive method aiming at --tol; 'adaptive' is the "
+                        help="meshing method: uniform (--resolution), base (the coarsest mesh), "
+                             "or an adaptive method aiming at --tol; 'adaptive' is the "
                              "ML-predicted one (default uniform)")
     parser.add_argument("--tol", type=relative_tolerance, default=1e-3,
                         help="adaptive methods: target max error relative to the peak temperature "
@@ -175,6 +175,17 @@ def add_solve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cells along the die's longer side for --mesh uniform (default 200)")
     parser.add_argument("--verify", action="store_true",
                         help="also compute the exact series solution and record the error")
+    add_conform_argument(parser)
+
+
+def add_conform_argument(parser: argparse.ArgumentParser) -> None:
+    """``--conform``: meshes follow every block and power-source edge (before exact loads, the
+    only way); by default they follow the die alone and the field decides their sizes."""
+    parser.add_argument("--conform", action="store_true",
+                        help="make every mesh follow every block and power-map cell edge "
+                             "(slower on fine floorplans and maps; the default meshes follow the "
+                             "die and the temperature field only, with the power integrated "
+                             "exactly over each element)")
 
 
 def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
@@ -214,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "accuracy/runtime table, plots, report.html")
     add_input_arguments(p)
     add_compare_arguments(p)
+    add_conform_argument(p)
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.set_defaults(run=cmd_compare)
 

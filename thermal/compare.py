@@ -103,7 +103,7 @@ def _stages(timing: dict, total: float) -> dict:
 
 
 def run_method(floorplan, model, reference, method: str, param, *, grid_points: int = GRID_POINTS,
-               repeat_below_s: float = REPEAT_BELOW_S):
+               repeat_below_s: float = REPEAT_BELOW_S, conform: bool = False):
     """Run one meshing method and measure it against a (cached) reference.
 
     Parameters
@@ -120,6 +120,8 @@ def run_method(floorplan, model, reference, method: str, param, *, grid_points: 
         Error-grid nodes along the die's longer side.
     repeat_below_s : float
         A run faster than this is repeated (up to :data:`REPEATS` runs); the fastest is kept.
+    conform : bool
+        Meshes follow every block and source edge (``thermal.solve(..., conform=True)``).
 
     Returns
     -------
@@ -142,7 +144,7 @@ def run_method(floorplan, model, reference, method: str, param, *, grid_points: 
         times, best, best_time = [], None, math.inf
         for _ in range(REPEATS):
             start = time.perf_counter()
-            sol = thermal.solve(floorplan, model, mesh=method, **kwargs)
+            sol = thermal.solve(floorplan, model, mesh=method, conform=conform, **kwargs)
             # Loading the ML model is a once-per-process cost, reported apart.
             times.append(time.perf_counter() - start - float(sol.timing.get("model_load_s", 0.0)))
             if times[-1] < best_time:
@@ -359,7 +361,7 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
             tolerances: Sequence[float] = (2e-2, 1e-2, 5e-3, 2e-3, 1e-3),
             resolutions: Sequence[int] = (25, 50, 100, 200, 400),
             grid_points: int = GRID_POINTS, targets: Sequence[float] = TARGETS_PCT,
-            progress: bool = True) -> dict:
+            progress: bool = True, conform: bool = False) -> dict:
     """Run the exact reference, uniform meshes and every adaptive method; measure them all.
 
     Parameters
@@ -378,6 +380,8 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
         Max errors (% of the exact peak rise) of the equal-error summary.
     progress : bool
         Show a tqdm progress bar on stderr (only when stderr is a terminal).
+    conform : bool
+        Every mesh follows every block and source edge (see :func:`thermal.simulate.solve`).
 
     Returns
     -------
@@ -441,7 +445,8 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
         rows, solutions = [], {}
         for method, param in jobs:
             bar.set_postfix_str(_label(method, param))
-            row, sol = run_method(floorplan, model, ref, method, param, grid_points=grid_points)
+            row, sol = run_method(floorplan, model, ref, method, param, grid_points=grid_points,
+                                  conform=conform)
             row["label"] = _label(method, param)
             rows.append(row)
             if sol is not None and method in (UNIFORM, featured_method):
@@ -480,6 +485,7 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
                   "errors": "K of temperature rise, or % of the exact peak rise"},
         "inputs": {"floorplan": floorplan.source, "power": floorplan.power_source},
         "parameters": model.as_dict(),
+        "conform": bool(conform),
         "die": {"x0": x0, "y0": y0, "width": x1 - x0, "height": y1 - y0},
         "blocks": len(floorplan.names),
         "total_power_W": float(floorplan.total_power),
@@ -735,7 +741,7 @@ def main_compare(args) -> int:
     start = time.perf_counter()
     floorplan, model = load_inputs(args)
     result = compare(floorplan, model, methods=args.methods, tolerances=args.tolerances,
-                     resolutions=args.resolutions, progress=True)
+                     resolutions=args.resolutions, progress=True, conform=args.conform)
     write_compare(result, floorplan, args.out)
     print_summary(result, args.out, time.perf_counter() - start)
     failed = [r for r in result["rows"] if "error" in r]

@@ -2,7 +2,9 @@
 
 The gradient of a P1 field is constant per element; averaging it onto the nodes (weighted by
 element area, Zienkiewicz-Zhu recovery) gives a continuous gradient whose own element-wise
-gradient is a recovered Hessian H. The interpolation error of a quadratic with Hessian H on a
+gradient is a recovered Hessian H. Where an element cuts a jump of power density (meshes need
+not follow the sources) the recovery smooths the jump's curvature away; there the equation
+itself bounds it (:func:`laplacian_bound`), and the larger of the two is used. The interpolation error of a quadratic with Hessian H on a
 triangle whose smallest enclosing circle has radius r is at most |lambda_max(H)| r^2 / 2 (exact
 for an isotropic quadratic), which is the element indicator used here: the FE error in the
 maximum norm is of the size of the interpolation error (up to a logarithm). Its inverse gives
@@ -74,9 +76,37 @@ def enclosing_radius(mesh: MeshTri) -> np.ndarray:
     return np.where(obtuse, 0.5 * np.sqrt(longest2), circum)
 
 
-def indicators(mesh: MeshTri, u: np.ndarray, geometry: ElementGeometry | None = None) -> np.ndarray:
-    """Estimated maximum error of ``u`` on each element (same units as ``u``)."""
+def laplacian_bound(u: np.ndarray, q_low: np.ndarray, q_high: np.ndarray, model) -> np.ndarray:
+    """The largest |Laplacian u| the lumped model allows where the power density takes any value
+    in [``q_low``, ``q_high``]: ``k t Lap u = h u - q``, so ``max(|h u - q_low|, |h u - q_high|)
+    / (k t)``.
+
+    Where the field varies in one direction (across a block's edge) this is the Hessian's one
+    eigenvalue, so it bounds the curvature an element must resolve wherever it holds a jump of
+    density, which a recovered or finite-difference Hessian smooths over.
+    """
+    hu = model.htc * np.asarray(u, float)
+    return np.maximum(np.abs(hu - q_low), np.abs(hu - q_high)) / model.sheet_conductance
+
+
+def jump_curvature(mesh: MeshTri, u: np.ndarray, q_low: np.ndarray, q_high: np.ndarray,
+                   model) -> np.ndarray:
+    """Per element: :func:`laplacian_bound` over its vertices' values where the element holds a
+    jump of power density (``q_high > q_low``), else 0 (there the recovered Hessian is trusted)."""
+    bound = laplacian_bound(u[mesh.t], q_low, q_high, model).max(axis=0)
+    return np.where(q_high > q_low, bound, 0.0)
+
+
+def indicators(mesh: MeshTri, u: np.ndarray, geometry: ElementGeometry | None = None,
+               jump: np.ndarray | None = None) -> np.ndarray:
+    """Estimated maximum error of ``u`` on each element (same units as ``u``).
+
+    ``jump`` (per element, see :func:`jump_curvature`) bounds the curvature of elements cut by
+    a jump of power density; the larger of it and the recovered Hessian's is used.
+    """
     lam = max_abs_eigenvalue(recovered_hessian(mesh, u, geometry))
+    if jump is not None:
+        lam = np.maximum(lam, jump)
     return 0.5 * lam * enclosing_radius(mesh) ** 2
 
 

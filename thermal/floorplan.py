@@ -11,16 +11,27 @@ A :class:`Floorplan` is immutable. It holds
 Every floorplan is validated and snapped when it is built (:meth:`Floorplan.from_blocks`): block
 edges closer than a tolerance are merged so that a mesh conforming to them stays well shaped, and
 each source keeps its total power exactly (its density becomes power / snapped area).
+
+Neither blocks nor sources change the lumped model's operator (one material everywhere), so a
+mesh need not follow them: :meth:`Floorplan.domain` says what a mesh must conform to (the die and
+its material interfaces, none in the lumped model; every block and source edge with
+``conform=True``), and the sources' power is integrated over each element exactly whatever the
+mesh (:meth:`Floorplan.power_moments`). Locating points and integrating go through
+:class:`~thermal.bands.Bands`, whose size grows with the blocks, not with their coordinate grid.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Sequence
 
 import numpy as np
 
+from thermal.bands import BandField, Bands, first_overlap
 from thermal.errors import InputError
+
+_SPACE = re.compile(r"\s")
 
 #: Edges closer than this fraction of the die's longer side are merged ...
 SNAP_DIE_FRACTION = 2e-4
@@ -132,14 +143,31 @@ class PowerMap:
     watts: np.ndarray
     source: str = "<power map>"
 
-    def cells(self, die: tuple[float, float, float, float]) -> Rects:
-        """The map's cells as rectangles over ``die`` = (x0, y0, x1, y1), in ``watts.ravel()`` order."""
+    def grid(self, die: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Cell edges over ``die`` = (x0, y0, x1, y1): x left to right, y bottom to top."""
         nrows, ncols = self.watts.shape
-        xs = np.linspace(die[0], die[2], ncols + 1)
-        ys = np.linspace(die[3], die[1], nrows + 1)  # top row first
-        ix, iy = np.meshgrid(np.arange(ncols), np.arange(nrows))
-        ix, iy = ix.ravel(), iy.ravel()
-        return Rects(xs[ix], ys[iy + 1], xs[ix + 1], ys[iy])
+        return np.linspace(die[0], die[2], ncols + 1), np.linspace(die[1], die[3], nrows + 1)
+
+
+def grid_cells(xs: np.ndarray, ys: np.ndarray) -> Rects:
+    """The cells of a power map's grid (edges ``xs``, ``ys`` bottom to top) as rectangles in
+    the map's own order: row 0 is the top of the die."""
+    nrows, ncols = ys.size - 1, xs.size - 1
+    ix = np.tile(np.arange(ncols), nrows)
+    iy = np.repeat(np.arange(nrows - 1, -1, -1), ncols)  # top row first
+    return Rects(xs[ix], ys[iy], xs[ix + 1], ys[iy + 1])
+
+
+@dataclass(frozen=True, eq=False)
+class Domain:
+    """What a mesh must honour: the die, and the rectangles whose sides must be mesh edges.
+
+    Every mesher takes one (:func:`meshes.init_base`, :func:`meshes.init_uniform`,
+    :func:`meshes.adapt.adapted`); :meth:`Floorplan.domain` makes it.
+    """
+
+    die: tuple[float, float, float, float]
+    edges: Rects
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +183,8 @@ class Floorplan:
     block_power : ndarray
         Power dissipated inside each block (W); with a power map, the map's power falling in it.
     sources : Rects
-        Rectangles of uniform power density (the blocks, or the power-map cells).
+        Rectangles of uniform power density (the blocks, or the power-map cells, row 0 at the
+        top of the die).
     source_power : ndarray
         Watts of each source; density is ``source_power / sources.area``.
     die : tuple of float
@@ -164,6 +193,11 @@ class Floorplan:
         The snapping applied.
     source : str
         Where the floorplan came from, for messages.
+    power_source : str
+        Where the power came from.
+    source_grid : tuple of ndarray or None
+        For a power map, the (snapped) cell edges ``(xs, ys)``, y bottom to top: the sources
+        form this tensor grid, which integrals and series use instead of the cells one by one.
     """
 
     names: tuple[str, ...]
@@ -175,6 +209,7 @@ class Floorplan:
     snap: SnapReport
     source: str = "<floorplan>"
     power_source: str = "<power>"
+    source_grid: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -230,27 +265,33 @@ class Floorplan:
         raw = Rects(geom[0], geom[1], geom[0] + geom[2], geom[1] + geom[3])
         die = (raw.x0.min(), raw.y0.min(), raw.x1.max(), raw.y1.max())
 
+        grid = None
         if power_map is not None:
             watts = np.asarray(power_map.watts, dtype=float)
             _check_power(watts.ravel(), power_map.source, "power-map cell")
-            src_raw, src_power = power_map.cells(die), watts.ravel()
+            src_power, grid = watts.ravel(), power_map.grid(die)
+            # The map's grid lines, not its cells: the same coordinates, a million times fewer.
+            sx, sy = grid
+            feature = min(np.diff(sx).min(), np.diff(sy).min())
         else:
             src_power = np.asarray(power, dtype=float).reshape(-1)
             if src_power.size != len(names):
                 raise InputError(power_source, f"{src_power.size} power values for {len(names)} blocks")
             _check_power(src_power, power_source, "block", names)
-            src_raw = raw
+            sx = sy = np.zeros(0)
+            feature = np.inf
 
         report = SnapReport(0.0)
-        blocks, sources = raw, src_raw
+        blocks = raw
         if snap:
-            feature = min(raw.width.min(), raw.height.min(), src_raw.width.min(), src_raw.height.min())
+            feature = min(raw.width.min(), raw.height.min(), feature)
             tol = min(SNAP_DIE_FRACTION * max(die[2] - die[0], die[3] - die[1]),
                       SNAP_FEATURE_FRACTION * feature)
-            xmap, moved_x = _snap_map(np.concatenate([raw.x0, raw.x1, src_raw.x0, src_raw.x1]), tol)
-            ymap, moved_y = _snap_map(np.concatenate([raw.y0, raw.y1, src_raw.y0, src_raw.y1]), tol)
+            xmap, moved_x = _snap_map(np.concatenate([raw.x0, raw.x1, sx]), tol)
+            ymap, moved_y = _snap_map(np.concatenate([raw.y0, raw.y1, sy]), tol)
             blocks = raw.mapped(xmap, ymap)
-            sources = blocks if power_map is None else src_raw.mapped(xmap, ymap)
+            if grid is not None:
+                grid = (xmap(sx), ymap(sy))
             report = SnapReport(tol, moved_x, moved_y)
             thin = np.flatnonzero((blocks.width <= 0) | (blocks.height <= 0))
             if thin.size:
@@ -259,9 +300,13 @@ class Floorplan:
                                  f"{tol:.3g} m are merged", lines[i])
         _check_overlaps(names, blocks, source, lines)
         die = tuple(float(v) for v in (blocks.x0.min(), blocks.y0.min(), blocks.x1.max(), blocks.y1.max()))
-        block_power = src_power if power_map is None else _power_in(blocks, sources, src_power, watts.shape)
+        if grid is None:
+            sources, block_power = blocks, src_power
+        else:
+            sources = grid_cells(*grid)
+            block_power = _power_in(blocks, grid, watts)
         return cls(names, blocks, block_power, sources, src_power, die, report, str(source),
-                   str(power_map.source if power_map is not None else power_source))
+                   str(power_map.source if power_map is not None else power_source), grid)
 
     # ------------------------------------------------------------------ derived quantities
     @property
@@ -283,39 +328,82 @@ class Floorplan:
 
     @property
     def edges(self) -> Rects:
-        """Every rectangle whose sides a conforming mesh must contain (blocks, then sources)."""
+        """Every block and source rectangle (blocks first): what a mesh that follows the
+        floorplan (``domain(conform=True)``) contains the sides of."""
         if self.sources is self.blocks:
             return self.blocks
         return Rects(*(np.concatenate([getattr(self.blocks, a), getattr(self.sources, a)])
                        for a in ("x0", "y0", "x1", "y1")))
 
-    @cached_property
-    def _block_locator(self) -> RectLocator:
-        return RectLocator(self.blocks)
+    @property
+    def interfaces(self) -> Rects:
+        """Rectangles across whose sides the operator changes (material interfaces).
+
+        None in the lumped die model: one conductance and one heat-transfer coefficient
+        everywhere. Blocks and sources only change the load, which is integrated exactly
+        over any mesh, so a mesh need not follow them.
+        """
+        return Rects(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+
+    def domain(self, conform: bool = False) -> Domain:
+        """What a mesh of this floorplan must conform to: the die and its material interfaces,
+        or with ``conform`` every block and source edge too (a mesh that follows the floorplan,
+        so that power density is constant on each element)."""
+        return Domain(self.die, self.edges if conform else self.interfaces)
 
     @cached_property
-    def _source_locator(self) -> RectLocator:
-        return self._block_locator if self.sources is self.blocks else RectLocator(self.sources)
+    def block_bands(self) -> Bands:
+        """The blocks as :class:`~thermal.bands.Bands` (owner = block index)."""
+        b = self.blocks
+        return Bands.from_rects(b.x0, b.y0, b.x1, b.y1, self.die)
+
+    @cached_property
+    def power_density(self) -> BandField:
+        """Power density over the die (W/m^2, zero in gaps) as a
+        :class:`~thermal.bands.BandField` (owner = source index)."""
+        if self.source_grid is None:
+            return BandField.of(self.block_bands, self.source_density)
+        xs, ys = self.source_grid
+        bands = Bands.from_grid(xs, ys)
+        # Band j is row j from the bottom; the map's row 0 is the top.
+        nrows, ncols = ys.size - 1, xs.size - 1
+        cell = np.arange(nrows * ncols)
+        owner = (nrows - 1 - cell // ncols) * ncols + cell % ncols
+        return BandField(replace(bands, owner=owner), self.source_density[owner])
 
     def block_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Index of the block containing each point, -1 in a gap or outside the die."""
-        return self._block_locator(x, y)
+        return self.block_bands.locate(x, y)
 
     def density_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Power density (W/m^2) at each point; zero in gaps."""
-        idx = self._source_locator(x, y)
-        return np.where(idx >= 0, self.source_density[np.maximum(idx, 0)], 0.0)
+        """Power density (W/m^2) at each point; zero in gaps and outside the die."""
+        return np.nan_to_num(self.power_density.at(x, y), nan=0.0)
+
+    def power_moments(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Exact power of each triangle of a mesh and its first moments about the triangle's
+        first vertex, (3, triangles) (:meth:`thermal.bands.BandField.triangle_moments`): the
+        load of any mesh, whether it follows the blocks or not. ``p`` (2, nodes), ``t``
+        (3, triangles)."""
+        return self.power_density.triangle_moments(p, t)
+
+    def density_ranges(self, p: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Smallest and largest power density inside each triangle of a mesh (W/m^2)."""
+        return self.power_density.triangle_ranges(p, t)
 
 
 # ---------------------------------------------------------------------- validation helpers
 def _check_blocks(names, x, y, w, h, source, lines) -> None:
-    seen: dict[str, int] = {}
-    for i, n in enumerate(names):
-        if not n or any(c.isspace() for c in n):
-            raise InputError(source, f"block name {n!r} is empty or contains white space", lines[i])
-        if n in seen:
-            raise InputError(source, f"duplicate block name '{n}'", lines[i])
-        seen[n] = i
+    # Whole-list checks first (C-speed for 10^5 names); the loop only finds the culprit.
+    if (_SPACE.search("".join(names)) or min(map(len, names)) == 0
+            or len(set(names)) != len(names)):
+        seen: dict[str, int] = {}
+        for i, n in enumerate(names):
+            if not n or _SPACE.search(n):
+                raise InputError(source, f"block name {n!r} is empty or contains white space",
+                                 lines[i])
+            if n in seen:
+                raise InputError(source, f"duplicate block name '{n}'", lines[i])
+            seen[n] = i
     for label, v in (("x", x), ("y", y), ("width", w), ("height", h)):
         bad = np.flatnonzero(~np.isfinite(v))
         if bad.size:
@@ -340,25 +428,15 @@ def _check_power(p: np.ndarray, source: str, what: str, names=None) -> None:
 
 
 def _check_overlaps(names, r: Rects, source, lines) -> None:
-    """Raise on the first pair of blocks whose interiors overlap (sweep over sorted x0)."""
-    n = len(r)
+    """Raise on the first pair of blocks whose interiors overlap by more than 1e-9 of the die
+    both ways (:func:`thermal.bands.first_overlap`: one pass over the blocks band by band)."""
     scale = max(r.x1.max() - r.x0.min(), r.y1.max() - r.y0.min())
-    eps = 1e-9 * scale
-    order = np.argsort(r.x0, kind="stable")
-    x0, x1 = r.x0[order], r.x1[order]
-    # Each block can only overlap blocks that start before it ends: candidates in a sorted window.
-    stop = np.searchsorted(x0, x1 - eps, side="left")
-    counts = np.maximum(stop - np.arange(n) - 1, 0)
-    a = np.repeat(np.arange(n), counts)
-    b = a + 1 + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    ia, ib = order[a], order[b]
-    ox = np.minimum(r.x1[ia], r.x1[ib]) - np.maximum(r.x0[ia], r.x0[ib])
-    oy = np.minimum(r.y1[ia], r.y1[ib]) - np.maximum(r.y0[ia], r.y0[ib])
-    hit = np.flatnonzero((ox > eps) & (oy > eps))
-    if hit.size:
-        i, j = sorted((ia[hit[0]], ib[hit[0]]))
+    hit = first_overlap(r.x0, r.y0, r.x1, r.y1, 1e-9 * scale)
+    if hit is not None:
+        a, b, ox, oy = hit
+        i, j = sorted((a, b))
         raise InputError(source, f"blocks '{names[i]}' and '{names[j]}' overlap "
-                         f"({ox[hit[0]]:.3g} m x {oy[hit[0]]:.3g} m)", lines[j])
+                         f"({ox:.3g} m x {oy:.3g} m)", lines[j])
 
 
 def _snap_map(coords: np.ndarray, tol: float):
@@ -381,18 +459,17 @@ def _snap_map(coords: np.ndarray, tol: float):
     return apply, moved
 
 
-def _power_in(blocks: Rects, cells: Rects, watts: np.ndarray, shape) -> np.ndarray:
-    """Power of a (snapped) power map falling inside each block, from its integral table.
+def _power_in(blocks: Rects, grid: tuple[np.ndarray, np.ndarray], watts: np.ndarray) -> np.ndarray:
+    """Power of a (snapped) power map on ``grid`` (edges, y bottom to top) inside each block,
+    from its integral table.
 
     The integral F(x, y) of a piecewise-constant density over [x0, x] x [y0, y] is bilinear inside
     each cell, so interpolating its values at the grid nodes linearly is exact.
     """
     from scipy.interpolate import RegularGridInterpolator
 
-    nrows, ncols = shape
-    w = np.asarray(watts, float).reshape(nrows, ncols)[::-1]  # bottom row first
-    xs = np.unique(np.concatenate([cells.x0, cells.x1]))
-    ys = np.unique(np.concatenate([cells.y0, cells.y1]))
+    xs, ys = grid
+    w = np.asarray(watts, float)[::-1]  # bottom row first
     table = np.zeros((ys.size, xs.size))
     table[1:, 1:] = w.cumsum(0).cumsum(1)
     F = RegularGridInterpolator((ys, xs), table, bounds_error=False, fill_value=None)

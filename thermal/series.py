@@ -441,10 +441,21 @@ def _start_from_grid(grids: list[np.ndarray], size) -> _Candidates:
 
 # ---------------------------------------------------------------------- helpers
 class _SourceIntervals:
-    """Sources as distinct x- and y-intervals (die-relative) and a sparse density matrix."""
+    """Sources as distinct x- and y-intervals (die-relative) and a density matrix between them:
+    sparse for blocks, dense for a power map, whose cells are all the pairs of its columns and
+    rows (so the coefficients are two matrix products, with no per-cell work at all)."""
 
     def __init__(self, floorplan: Floorplan):
         x0, y0 = floorplan.die[0], floorplan.die[1]
+        if floorplan.source_grid is not None:
+            xs, ys = floorplan.source_grid
+            self.x_intervals = np.column_stack([xs[:-1], xs[1:]]) - x0
+            self.y_intervals = np.column_stack([ys[:-1], ys[1:]]) - y0
+            # Rows of the map run top to bottom; y-intervals bottom to top.
+            watts = floorplan.source_power.reshape(ys.size - 1, xs.size - 1)[::-1]
+            self.density = (watts / np.outer(np.diff(ys), np.diff(xs))).T
+            self.min_side = (float(np.diff(xs).min()), float(np.diff(ys).min()))
+            return
         s = floorplan.sources
         keep = floorplan.source_power != 0  # unpowered sources contribute nothing
         xi = np.column_stack([s.x0[keep] - x0, s.x1[keep] - x0])
@@ -462,7 +473,7 @@ def _coefficient_matrix(src: "_SourceIntervals", size, model, mx: int, my: int) 
     """c_mn for m < mx, n < my: (Xc^T S Yc) / (k t (alpha_m^2 + beta_n^2) + h)."""
     xc = _interval_integrals(src.x_intervals, size[0], mx)  # (Ux, mx)
     yc = _interval_integrals(src.y_intervals, size[1], my)  # (Uy, my)
-    dens = src.density  # sparse (Ux, Uy), W/m^2
+    dens = src.density  # (Ux, Uy), W/m^2, sparse or dense
     # Contract over the smaller interval count: Q = left @ right costs intervals * mx * my.
     if dens.shape[0] <= dens.shape[1]:
         left, right = xc.T, np.asarray(dens @ yc)

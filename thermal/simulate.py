@@ -1,8 +1,10 @@
 """Solve the lumped die model on a mesh and hold the result.
 
-``solve(floorplan, model, mesh=...)`` builds (or takes) a block-conforming mesh, assembles, solves
-and returns a :class:`Solution`: the nodal temperature rise plus everything needed to query,
-judge and write it.
+``solve(floorplan, model, mesh=...)`` builds (or takes) a mesh, assembles with the sources' power
+integrated exactly over each element, solves and returns a :class:`Solution`: the nodal
+temperature rise plus everything needed to query, judge and write it. Meshes follow the die and
+its material interfaces only (none in the lumped model), or with ``conform=True`` every block and
+source edge, as thermesh did before sources were integrated exactly.
 """
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ class Solution:
     rise : ndarray, shape (nodes,)
         Temperature rise above ambient at the mesh nodes, K.
     element_block : ndarray, shape (elements,)
-        Block index of each element, -1 in gaps.
+        Block index of each element's centroid, -1 in gaps (meshes need not follow the
+        blocks: an element may lie across several).
     timing : dict
         Seconds per stage: ``mesh_s``, ``assemble_s``, ``solve_s``, ``total_s`` (and more for
         adaptive methods).
@@ -107,15 +110,9 @@ class Solution:
         return abs(heat_out(self.mesh, self.model, self.rise, self.geometry) - total) / total
 
     def block_temperatures(self) -> tuple[np.ndarray, np.ndarray]:
-        """Area-weighted mean and maximum temperature of each block, K."""
-        n = len(self.floorplan.names)
-        inside = self.element_block >= 0
-        eb, area = self.element_block[inside], self.geometry.area[inside]
-        u = self.rise[self.mesh.t[:, inside]]
-        mean = np.bincount(eb, weights=area * u.mean(axis=0), minlength=n) / \
-            np.bincount(eb, weights=area, minlength=n)
-        peak = np.full(n, -np.inf)
-        np.maximum.at(peak, eb, u.max(axis=0))
+        """Exact mean and maximum temperature of each block, K (of the P1 field, over the
+        block's rectangle, whether or not the mesh follows it: :func:`block_statistics`)."""
+        mean, peak = block_statistics(self.floorplan, self.mesh, self.rise)
         return mean + self.model.ambient, peak + self.model.ambient
 
     def write(self, directory: str | Path, **kwargs) -> list[Path]:
@@ -125,46 +122,85 @@ class Solution:
         return write_solution(self, directory, **kwargs)
 
 
+def block_statistics(floorplan: Floorplan, mesh: MeshTri, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and maximum of the P1 field ``u`` over each block's rectangle, exactly.
+
+    Elements inside one block count whole; every other element is clipped against each block
+    its interior meets (:func:`thermal.overlap.clip_triangles`), and the linear field is
+    integrated over the piece and maximised at its vertices.
+    """
+    from thermal.overlap import clip_triangles, linear_extremes, linear_integrals
+
+    n = len(floorplan.names)
+    bands = floorplan.block_bands
+    seg = bands.vertex_segments(mesh.p, mesh.t)
+    owner = bands.owner[seg[0]]
+    whole = (seg[0] == seg[1]) & (seg[1] == seg[2]) & (owner >= 0)
+    values = u[mesh.t]
+    area = ElementGeometry.of(mesh).area
+    total = np.bincount(owner[whole], area[whole] * values[:, whole].mean(axis=0),
+                        minlength=n).astype(float)
+    peak = np.full(n, -np.inf)
+    np.maximum.at(peak, owner[whole], values[:, whole].max(axis=0))
+    cut = np.flatnonzero(~whole)
+    if cut.size:
+        px = mesh.p[0][mesh.t[:, cut]] - floorplan.die[0]
+        py = mesh.p[1][mesh.t[:, cut]] - floorplan.die[1]
+        tri, k = bands.triangle_segments(px, py)
+        block = bands.owner[k]
+        # A block split across bands meets a triangle once per band: clip each pair once.
+        pairs = np.unique(np.stack([tri[block >= 0], block[block >= 0]]), axis=1)
+        tri, block = cut[pairs[0]], pairs[1]
+        b = floorplan.blocks
+        pieces = clip_triangles(mesh.p[0][mesh.t[:, tri]], mesh.p[1][mesh.t[:, tri]],
+                                b.x0[block], b.y0[block], b.x1[block], b.y1[block])
+        total += np.bincount(block, linear_integrals(pieces, values[:, tri]), minlength=n)
+        _, hi = linear_extremes(pieces, values[:, tri])
+        np.fmax.at(peak, block, hi)
+    return total / floorplan.blocks.area, peak
+
+
 def element_centroids(mesh: MeshTri) -> tuple[np.ndarray, np.ndarray]:
     return mesh.p[0][mesh.t].mean(axis=0), mesh.p[1][mesh.t].mean(axis=0)
 
 
-def make_mesh(floorplan: Floorplan, mesh: str | MeshTri = "uniform", *, resolution: int = 100):
+def make_mesh(floorplan: Floorplan, mesh: str | MeshTri = "uniform", *, resolution: int = 100,
+              conform: bool = False):
     """The mesh a method asks for, and its description for ``result.json``."""
     from meshes import init_base, init_uniform
 
     if isinstance(mesh, MeshTri):
         return mesh, {"method": "given"}
+    info = {"method": mesh, "conform": bool(conform)}
     if mesh == "uniform":
-        return init_uniform(floorplan, resolution), {"method": "uniform", "resolution": int(resolution)}
+        return init_uniform(floorplan.domain(conform), resolution), {**info, "resolution": int(resolution)}
     if mesh == "base":
-        return init_base(floorplan), {"method": "base"}
+        return init_base(floorplan.domain(conform)), info
     raise ValueError(f"unknown mesh method {mesh!r}")
 
 
 def solve_on(floorplan: Floorplan, model: LumpedDie, mesh: MeshTri, mesh_info: dict,
              timing: dict | None = None) -> Solution:
-    """Assemble and solve on a given block-conforming mesh."""
+    """Assemble (the sources' power integrated exactly over each element) and solve on a
+    given mesh of the die."""
     from meshes import quality
 
     timing = dict(timing or {})
     start = time.perf_counter()
     geometry = ElementGeometry.of(mesh)
-    cx, cy = element_centroids(mesh)
-    density = floorplan.density_at(cx, cy)
-    A, f = assemble(mesh, model, density, geometry)
+    A, f = assemble(mesh, model, floorplan.power_moments(mesh.p, mesh.t), geometry)
     timing["assemble_s"] = time.perf_counter() - start
     rise, info = solve_linear(A, f)
     timing["solve_s"] = info.seconds
-    sol = Solution(floorplan, model, mesh, rise, floorplan.block_at(cx, cy), timing,
-                   {**mesh_info, **quality(mesh)}, info)
+    sol = Solution(floorplan, model, mesh, rise, floorplan.block_at(*element_centroids(mesh)),
+                   timing, {**mesh_info, **quality(mesh)}, info)
     sol.__dict__["geometry"] = geometry  # reuse, cached_property storage
     return sol
 
 
 def solve(floorplan: Floorplan, model: LumpedDie | None = None, *,
           mesh: str | MeshTri = "uniform", resolution: int = 100, tol: float = 1e-3,
-          budget: int | None = None) -> Solution:
+          budget: int | None = None, conform: bool = False) -> Solution:
     """Temperature field of ``floorplan`` under ``model``.
 
     Parameters
@@ -174,15 +210,21 @@ def solve(floorplan: Floorplan, model: LumpedDie | None = None, *,
         Defaults to :class:`LumpedDie` ().
     mesh : str or MeshTri
         ``'uniform'`` (``resolution`` cells along the die's longer side), ``'base'`` (the
-        coarsest block-conforming mesh), an adaptive method aiming at ``tol`` — ``'amr'``,
-        ``'power'``, ``'coarse'``, ``'oracle'`` (see :mod:`thermal.adaptive`) — or a mesh you
-        built (it must conform to the floorplan's block and source edges).
+        coarsest mesh of the domain: two triangles, or with ``conform`` the coarsest that
+        follows every block), an adaptive method aiming at ``tol`` — ``'amr'``, ``'power'``,
+        ``'coarse'``, ``'oracle'``, ``'adaptive'`` (see :mod:`thermal.adaptive`) — or a mesh
+        of the die you built (any: the load is integrated exactly).
     resolution : int
         Cells along the die's longer side for ``mesh='uniform'``.
     tol : float
         Target maximum error relative to the peak temperature rise, for adaptive methods.
     budget : int, optional
         Maximum number of elements for adaptive methods.
+    conform : bool
+        Make the mesh follow every block and power-source edge (what thermesh did before the
+        load was integrated exactly; a 512 x 512 power map then means 524k elements at least).
+        By default meshes follow only the die and material interfaces, and the field alone
+        decides where elements are small.
 
     Examples
     --------
@@ -198,9 +240,9 @@ def solve(floorplan: Floorplan, model: LumpedDie | None = None, *,
     if isinstance(mesh, str) and mesh in METHODS:
         if not 0 < tol < 1:
             raise ValueError(f"tol must be between 0 and 1 (relative to the peak rise), got {tol}")
-        sol = METHODS[mesh](floorplan, model, tol, budget=budget)
+        sol = METHODS[mesh](floorplan, model, tol, budget=budget, conform=conform)
     else:
-        m, info = make_mesh(floorplan, mesh, resolution=resolution)
+        m, info = make_mesh(floorplan, mesh, resolution=resolution, conform=conform)
         sol = solve_on(floorplan, model, m, {**info, "solves": 1},
                        {"estimate_s": 0.0, "mesh_s": time.perf_counter() - start})
     sol.timing["total_s"] = time.perf_counter() - start

@@ -5,7 +5,13 @@ known exactly), which is several times faster than scikit-fem's quadrature-based
 ``BilinearForm.assemble`` and gives the same matrix to round-off (``tests/thermal/test_solver.py``
 checks this). For element ``e`` with area ``A`` and shape-function gradients ``g_i``::
 
-    K_ij = k t A g_i . g_j,      M_ij = h A (1 + delta_ij) / 12,      f_i = q_e A / 3.
+    K_ij = k t A g_i . g_j,      M_ij = h A (1 + delta_ij) / 12,      f_i = int_e q phi_i.
+
+The load is exact for any piecewise-constant power density, whether the mesh follows the
+sources or cuts through them: ``phi_i`` is linear, so ``int_e q phi_i = P_e phi_i(c_e)`` with
+``P_e`` the element's power and ``c_e`` its power centroid, both from the element's exact power
+moments (:meth:`thermal.floorplan.Floorplan.power_moments`). The loads of an element add up to
+its power, so heat out equals power in to the solver's tolerance on every mesh.
 
 The system ``(K + M) u = f`` is symmetric positive definite; it is solved for the temperature
 rise ``u`` by conjugate gradients preconditioned with algebraic multigrid (pyamg), and the true
@@ -56,7 +62,7 @@ class ElementGeometry:
         return cls(np.abs(twice_area) / 2, grad)
 
 
-def assemble(mesh: MeshTri, model, density: np.ndarray,
+def assemble(mesh: MeshTri, model, load: np.ndarray,
              geometry: ElementGeometry | None = None) -> tuple[sp.csr_matrix, np.ndarray]:
     """Matrix and load vector of the lumped die model on ``mesh``.
 
@@ -66,9 +72,10 @@ def assemble(mesh: MeshTri, model, density: np.ndarray,
         Triangles of either orientation.
     model : LumpedDie
         Supplies ``sheet_conductance`` (k t) and ``htc`` (h).
-    density : ndarray, shape (E,)
-        Power density of each element, W/m^2 (the mesh conforms to the sources, so it is
-        constant on each element).
+    load : ndarray, shape (3, E)
+        Each element's power (W) and its first moments about the element's first vertex
+        ``mesh.t[0]`` (W m): ``int q``, ``int q (x - x_0)``, ``int q (y - y_0)``, as
+        :meth:`thermal.floorplan.Floorplan.power_moments` gives them.
     """
     g = geometry or ElementGeometry.of(mesh)
     kt, h = model.sheet_conductance, model.htc
@@ -78,7 +85,10 @@ def assemble(mesh: MeshTri, model, density: np.ndarray,
     cols = np.broadcast_to(mesh.t[None, :, :], stiff.shape)
     n = mesh.p.shape[1]
     A = sp.csr_matrix(((stiff + mass).ravel(), (rows.ravel(), cols.ravel())), shape=(n, n))
-    f = np.bincount(mesh.t.ravel(), weights=np.tile(density * g.area / 3.0, 3), minlength=n)
+    # phi_i(x) = phi_i(x_0) + g_i . (x - x_0): the first moments carry the centroid.
+    f_e = np.einsum("die,de->ie", g.grad, load[1:])
+    f_e[0] += load[0]
+    f = np.bincount(mesh.t.ravel(), weights=f_e.ravel(), minlength=n)
     return A, f
 
 

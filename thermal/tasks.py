@@ -11,7 +11,8 @@ __all__ = ["solve_to", "predict_to", "compare_to"]
 
 def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
              resolution: int = 200, tol: float = 1e-3, budget: int | None = None,
-             verify: bool = False, png: bool = True, start: float | None = None):
+             conform: bool = False, verify: bool = False, png: bool = True,
+             start: float | None = None):
     """Solve a floorplan and write its result files into ``directory`` (atomically).
 
     The body of ``thermesh solve``: :func:`thermal.simulate.solve`, the end-to-end time, the
@@ -22,7 +23,7 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
     floorplan : Floorplan
     model : LumpedDie
     directory : str or Path
-    mesh, resolution, tol, budget
+    mesh, resolution, tol, budget, conform
         As :func:`thermal.simulate.solve`.
     verify : bool
         Also compute the exact series and record the error (``sol.extra["verification"]``).
@@ -39,7 +40,8 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
     from thermal.simulate import solve
 
     start = time.perf_counter() if start is None else start
-    sol = solve(floorplan, model, mesh=mesh, resolution=resolution, tol=tol, budget=budget)
+    sol = solve(floorplan, model, mesh=mesh, resolution=resolution, tol=tol, budget=budget,
+                conform=conform)
     sol.timing["total_s"] = time.perf_counter() - start
     if verify:
         from thermal.metrics import verify as verify_solution
@@ -87,7 +89,8 @@ def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Pat
 
 
 def compare_to(floorplan, model, directory: str | Path, *, methods: Sequence[str],
-               tolerances: Sequence[float], resolutions: Sequence[int]) -> dict:
+               tolerances: Sequence[float], resolutions: Sequence[int],
+               conform: bool = False) -> dict:
     """Compare the meshing methods against the exact solution and write ``compare.json``,
     ``report.html``, ``report.md`` and ``figures/`` into ``directory`` (atomically).
 
@@ -101,6 +104,6 @@ def compare_to(floorplan, model, directory: str | Path, *, methods: Sequence[str
     from thermal.compare import compare, write_compare
 
     result = compare(floorplan, model, methods=methods, tolerances=tolerances,
-                     resolutions=resolutions, progress=False)
+                     resolutions=resolutions, progress=False, conform=conform)
     write_compare(result, floorplan, directory)
     return result

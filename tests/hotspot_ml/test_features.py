@@ -1,25 +1,10 @@
 import numpy as np
 import pytest
 
-from hotspot_ml.features import FEATURE_NAMES, cell_statistics, compute_features
+from hotspot_ml.features import FEATURE_NAMES, compute_features
 from thermal.floorplan import Floorplan
 from thermal.physics import LumpedDie
-from tests.conftest import gap_floorplan, hot_corner_floorplan
-
-
-def test_cell_statistics_conserve_power_and_see_subgrid_sources():
-    fp = hot_corner_floorplan()
-    feats = compute_features(fp, LumpedDie(), points=33)
-    xs, ys = feats.xs, feats.ys
-    mean, qmax, strength, side = cell_statistics(fp, xs, ys)
-    d = xs[1] - xs[0]
-    w = np.where((np.arange(xs.size) == 0) | (np.arange(xs.size) == xs.size - 1), 0.5, 1.0)
-    h = np.where((np.arange(ys.size) == 0) | (np.arange(ys.size) == ys.size - 1), 0.5, 1.0)
-    assert (mean * np.outer(h, w) * d * d).sum() == pytest.approx(fp.total_power, rel=1e-12)
-    # The 0.3 mm hot unit is smaller than a cell (0.31 mm) but its density shows at the corner.
-    hot = fp.source_density[fp.names.index("hot")]
-    assert qmax[0, 0] == pytest.approx(hot)
-    assert strength[0, 0] == pytest.approx(3.0) and side[0, 0] == pytest.approx(0.3e-3)
+from tests.conftest import gap_floorplan
 
 
 def test_features_are_dimensionless():

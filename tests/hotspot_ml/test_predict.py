@@ -37,7 +37,7 @@ def test_prediction_finds_ev6_peak():
 def test_adaptive_method_meets_tolerance_and_records_hotspots():
     fp, model = hot_corner_floorplan(), LumpedDie()
     sol = solve(fp, model, mesh="adaptive", tol=2e-3)
-    assert conforms(sol.mesh, fp.edges) and sol.energy_balance_rel < 1e-9
+    assert conforms(sol.mesh, fp.domain().edges) and sol.energy_balance_rel < 1e-9
     # tol is honoured: 0.97 x here (with the isotropic half-Laplacian bound it was 1.62 x).
     assert verify(sol)["max_error_pct_of_peak_rise"] < 1.25 * 0.2
     assert sol.mesh_info["solves"] == 1

@@ -18,13 +18,16 @@ def corner():
     return fp, SeriesSolution(fp, LumpedDie())
 
 
+@pytest.mark.parametrize("conform", [False, True])
 @pytest.mark.parametrize("method", ["amr", "oracle", "coarse", "power"])
-def test_methods_reach_tolerance_within_3x(corner, method):
+def test_methods_reach_tolerance_within_3x(corner, method, conform):
     fp, exact = corner
     tol = 2e-3
-    sol = solve(fp, mesh=method, tol=tol)
+    sol = solve(fp, mesh=method, tol=tol, conform=conform)
     v = verify(sol, exact)
-    assert conforms(sol.mesh, fp.edges)
+    # A tiling of the die; with conform, one that follows every block edge as well.
+    assert conforms(sol.mesh, fp.domain(conform).edges)
+    assert conforms(sol.mesh, fp.edges) == conform and sol.mesh_info["conform"] == conform
     assert sol.energy_balance_rel < 1e-9
     assert v["max_error_pct_of_peak_rise"] / 100 < 3 * tol
     assert sol.mesh_info["method"] == method and sol.mesh_info["solves"] >= 1

@@ -239,10 +239,10 @@ def test_predict_task_with_a_given_model(tmp_path, three):
 
 def test_compare_task(tmp_path):
     src = tmp_path / "in"
-    write_case(src, "k0", seed=0, n=2)
+    write_case(src, "k0", seed=0, n=3)
     out = tmp_path / "out"
     assert main(["batch", str(src), "--task", "compare", "--methods", "power",
-                 "--tolerances", "2e-2,2e-3", "--resolutions", "8,16,32,64", "--out", str(out)]) == 0
+                 "--tolerances", "5e-2,2e-3", "--resolutions", "8,16,32,64", "--out", str(out)]) == 0
     row = read_summary(out)["k0"]
     assert row["status"] == "ok" and row["failed_runs"] == "0"
     assert float(row["power_element_saving"]) > 0 and float(row["power_speedup"]) > 0

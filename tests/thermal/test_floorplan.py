@@ -106,3 +106,57 @@ def test_rects_mapped_and_area():
     r = Rects([0, 1], [0, 0], [1, 3], [2, 1])
     np.testing.assert_array_equal(r.area, [2, 2])
     assert len(RectLocator(r).xs) == 3
+
+
+def tiles(k: int, t: float = 10e-6, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    i, j = np.meshgrid(np.arange(k), np.arange(k))
+    i, j = i.ravel(), j.ravel()
+    return [f"t{a}" for a in range(k * k)], i * t, j * t, np.full(k * k, t), rng.uniform(0, 1e-3, k * k)
+
+
+def test_large_tile_floorplan_is_validated_and_located():
+    # 40,000 tiles: the tensor of their coordinates has 40,000 cells too, but the check must
+    # not compare tiles pairwise and the locator must not grow with the coordinate grid.
+    names, x, y, w, p = tiles(200)
+    fp = Floorplan.from_blocks(names, x, y, w, w, p)
+    rng = np.random.default_rng(1)
+    px, py = rng.uniform(0, 2e-3, 10_000), rng.uniform(0, 2e-3, 10_000)
+    expected = np.floor(py / 10e-6).astype(int) * 200 + np.floor(px / 10e-6).astype(int)
+    np.testing.assert_array_equal(fp.block_at(px, py), expected)
+    # One tile moved by half a tile onto its neighbour: found, named, with its line.
+    x2 = x.copy()
+    x2[20_101] += 5e-6
+    with pytest.raises(InputError) as exc:
+        Floorplan.from_blocks(names, x2, y, w, w, p, source="t.flp", lines=list(range(1, 40_001)))
+    assert str(exc.value) == "t.flp:20103: blocks 't20101' and 't20102' overlap (5e-06 m x 1e-05 m)"
+
+
+def test_domain_says_what_meshes_follow():
+    fp = gap_floorplan()
+    assert len(fp.domain().edges) == 0 and len(fp.interfaces) == 0
+    assert fp.domain().die == fp.die
+    assert fp.domain(conform=True).edges is fp.edges
+
+
+def test_power_moments_are_exact_on_a_mesh_that_cuts_the_map():
+    from meshes.uniform import init_tensor
+    from thermal.overlap import clip_triangles
+
+    # A snapped map (one block edge 0.2 um off a cell line) and a mesh at odd offsets.
+    watts = np.random.default_rng(2).uniform(0, 1, (7, 11))
+    fp = Floorplan.from_blocks(["l", "r"], [0, 1.0002e-3], [0, 0], [1.0002e-3, 1.1998e-3],
+                               [1.4e-3, 1.4e-3], power_map=PowerMap(watts))
+    assert fp.snap.count > 0 and fp.source_grid is not None
+    mesh = init_tensor(np.linspace(0, 2.2e-3, 8), np.linspace(0, 1.4e-3, 6))
+    load = fp.power_moments(mesh.p, mesh.t)
+    s = fp.sources
+    n, m = mesh.t.shape[1], len(s)
+    tri, cell = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    pieces = clip_triangles(mesh.p[0][mesh.t[:, tri]], mesh.p[1][mesh.t[:, tri]],
+                            s.x0[cell], s.y0[cell], s.x1[cell], s.y1[cell])
+    power = np.bincount(tri, pieces.area() * fp.source_density[cell], minlength=n)
+    np.testing.assert_allclose(load[0], power, rtol=1e-12)
+    assert load[0].sum() == pytest.approx(fp.total_power, rel=1e-13)
+    lo, hi = fp.density_ranges(mesh.p, mesh.t)
+    assert np.all(lo < hi)  # every element of this mesh holds several cells

@@ -18,27 +18,50 @@ def power_map_floorplan() -> Floorplan:
                                  [4e-3, 4e-3], power_map=PowerMap(watts))
 
 
-CASES = {"gap": gap_floorplan, "hot_corner": hot_corner_floorplan, "power_map": power_map_floorplan}
+def cell_map_floorplan() -> Floorplan:
+    """A 64 x 64 cell-level map (lognormal cell noise on a hot patch and a warm background)
+    over two blocks: meshes at every resolution below cut through cells."""
+    rng = np.random.default_rng(4)
+    watts = np.full((64, 64), 0.002)
+    watts[10:22, 40:52] = 0.02
+    watts *= rng.lognormal(0.0, 0.5, watts.shape)
+    return Floorplan.from_blocks(["a", "b"], [0, 3.1e-3], [0, 0], [3.1e-3, 2.9e-3], [5e-3, 5e-3],
+                                 power_map=PowerMap(watts))
+
+
+def tile_floorplan() -> Floorplan:
+    """32 x 32 tiles of 40 um with tile-level random power (the OpenROAD export style)."""
+    from tests.conftest import grid_floorplan
+
+    return grid_floorplan(32, 32, size=1.28e-3, seed=5)
+
+
+CASES = {"gap": gap_floorplan, "hot_corner": hot_corner_floorplan, "power_map": power_map_floorplan,
+         "cell_map": cell_map_floorplan, "tiles": tile_floorplan}
 RESOLUTIONS = [25, 50, 100, 200]
 
 
-@pytest.fixture(scope="module", params=sorted(CASES) + ["ev6"])
+# Meshes that cut through blocks and cells (the default), and for two cases meshes that follow
+# them (conform=True, what thermesh did before).
+@pytest.fixture(scope="module", params=[(c, False) for c in sorted(CASES) + ["ev6"]]
+                + [("power_map", True), ("ev6", True)], ids=str)
 def convergence(request):
-    if request.param == "ev6":
+    name, conform = request.param
+    if name == "ev6":
         from tests.conftest import EXAMPLES
         from thermal.io import read_hotspot
 
         fp = read_hotspot(EXAMPLES / "ev6.flp", EXAMPLES / "gcc.ptrace")
     else:
-        fp = CASES[request.param]()
+        fp = CASES[name]()
     model = LumpedDie()
     reference = SeriesSolution(fp, model)
     rows = []
     for n in RESOLUTIONS:
-        sol = solve(fp, model, mesh="uniform", resolution=n)
+        sol = solve(fp, model, mesh="uniform", resolution=n, conform=conform)
         err = errors_against(sol.rise_on_grid, reference, points=398)  # 397: prime, not aligned
         rows.append((sol.mesh.t.shape[1], err["max_error_K"], err["rms_error_K"], sol.energy_balance_rel))
-    return request.param, reference, np.array(rows)
+    return name, reference, np.array(rows)
 
 
 def test_energy_balance_on_every_mesh(convergence):

@@ -13,11 +13,13 @@ from tests.conftest import gap_floorplan
 
 
 def test_closed_form_assembly_matches_scikit_fem():
+    # On a mesh that follows the blocks the density is constant per element, so scikit-fem's
+    # quadrature with the density at each centroid is exact too.
     fp = gap_floorplan()
-    mesh = init_uniform(fp, 12)
+    mesh = init_uniform(fp.domain(conform=True), 12)
     model = LumpedDie(conductivity=150.0, thickness=0.5e-3, htc=2e4)
     density = fp.density_at(*element_centroids(mesh))
-    A, f = assemble(mesh, model, density)
+    A, f = assemble(mesh, model, fp.power_moments(mesh.p, mesh.t))
 
     basis = Basis(mesh, ElementTriP1())
     q = basis.interpolate(np.zeros(mesh.p.shape[1]))  # shape holder
@@ -39,17 +41,46 @@ def test_closed_form_assembly_matches_scikit_fem():
     del q
 
 
+@pytest.mark.parametrize("conform", [False, True])
 @pytest.mark.parametrize("resolution,method", [(40, "direct"), (120, "amg-cg")])
-def test_energy_balance_is_exact_on_conforming_mesh(resolution, method):
+def test_energy_balance_is_exact(resolution, method, conform):
+    # Whether the mesh follows the blocks or cuts through them (resolution 40: elements of
+    # 0.11 mm across 0.5-2 mm blocks at offsets the grid does not share), the load is exact.
     fp = gap_floorplan()
-    mesh = init_uniform(fp, resolution)
+    mesh = init_uniform(fp.domain(conform), resolution)
     model = LumpedDie()
     geometry = ElementGeometry.of(mesh)
-    A, f = assemble(mesh, model, fp.density_at(*element_centroids(mesh)), geometry)
+    A, f = assemble(mesh, model, fp.power_moments(mesh.p, mesh.t), geometry)
     u, info = solve_linear(A, f)
     assert info.method == method and info.residual <= 1e-10
     assert f.sum() == pytest.approx(fp.total_power, rel=1e-13)
     assert abs(heat_out(mesh, model, u, geometry) - fp.total_power) / fp.total_power < 1e-9
+
+
+def test_load_is_the_exact_integral_of_density_times_shape_function():
+    # Against scikit-fem's quadrature of q phi_i on a sub-mesh that follows the blocks: each
+    # coarse element's load is the sum over the fine elements inside it.
+    from meshes.refine import rgb_refined
+
+    fp = gap_floorplan()
+    coarse = init_uniform(fp.domain(), 7)  # cuts through every block
+    _, f = assemble(coarse, LumpedDie(), fp.power_moments(coarse.p, coarse.t))
+    fine = init_uniform(fp.domain(conform=True), 280)
+    basis = Basis(fine, ElementTriP1())
+    # Coarse shape functions evaluated at the fine quadrature points: P1 interpolation of
+    # each coarse hat function onto the fine mesh is exact only where the fine mesh refines the
+    # coarse one, so compare integrals of q against a smooth linear function instead.
+    q = fp.density_at(*element_centroids(fine))
+    a, bx, by = 0.3, 200.0, -150.0
+
+    @LinearForm
+    def moment(v, w):
+        x, y = w.x
+        return w["q"] * (a + bx * x + by * y) * v
+
+    ref = moment.assemble(basis, q=np.repeat(q[:, None], basis.X.shape[1], axis=1)).sum()
+    px, py = coarse.p
+    assert f @ (a + bx * px + by * py) == pytest.approx(ref, rel=1e-12)
 
 
 def test_orientation_does_not_matter_and_degenerate_is_rejected():

@@ -229,8 +229,8 @@ def build_options(args) -> dict:
     ----------
     args : argparse.Namespace
         ``task`` and the model flags, ``config``, ``no_png``; for solve ``mesh``, ``tol``,
-        ``budget``, ``resolution``, ``verify``; for compare ``methods``, ``tolerances``,
-        ``resolutions``; for predict ``model`` (a model file; default the shipped one). Missing attributes take the CLI's defaults.
+        ``budget``, ``resolution``, ``conform``, ``verify``; for compare ``methods``,
+        ``tolerances``, ``resolutions``, ``conform``; for predict ``model`` (a model file; default the shipped one). Missing attributes take the CLI's defaults.
 
     Returns
     -------
@@ -252,13 +252,15 @@ def build_options(args) -> dict:
         options.update(mesh=getattr(args, "mesh", "uniform"), tol=float(getattr(args, "tol", 1e-3)),
                        budget=getattr(args, "budget", None),
                        resolution=int(getattr(args, "resolution", 200)),
+                       conform=bool(getattr(args, "conform", False)),
                        verify=bool(getattr(args, "verify", False)))
     elif task == "compare":
         from thermal.cli import COMPARE_METHODS
 
         options.update(methods=list(getattr(args, "methods", COMPARE_METHODS)),
                        tolerances=[float(t) for t in getattr(args, "tolerances", [2e-2, 1e-2, 5e-3, 2e-3, 1e-3])],
-                       resolutions=[int(r) for r in getattr(args, "resolutions", [25, 50, 100, 200, 400])])
+                       resolutions=[int(r) for r in getattr(args, "resolutions", [25, 50, 100, 200, 400])],
+                       conform=bool(getattr(args, "conform", False)))
     elif task == "predict":
         model = getattr(args, "model", None)
         options["model"] = str(Path(model).expanduser().resolve()) if model else None

@@ -167,8 +167,9 @@ def run_case(case: Case, task: str, options: dict, out: str | Path, threads: int
                                           if k in case.params}}
                     sol = solve_to(floorplan, model, stage, mesh=opts["mesh"],
                                    resolution=opts["resolution"], tol=opts["tol"],
-                                   budget=opts.get("budget"), verify=opts.get("verify", False),
-                                   png=opts.get("png", True), start=start)
+                                   budget=opts.get("budget"), conform=opts.get("conform", False),
+                                   verify=opts.get("verify", False), png=opts.get("png", True),
+                                   start=start)
                     row.update(_solution_row(sol))
                 elif task == "predict":
                     doc = predict_to(floorplan, model, stage, model_path=options.get("model"),
@@ -182,7 +183,8 @@ def run_case(case: Case, task: str, options: dict, out: str | Path, threads: int
                 elif task == "compare":
                     result = compare_to(floorplan, model, stage, methods=options["methods"],
                                         tolerances=options["tolerances"],
-                                        resolutions=options["resolutions"])
+                                        resolutions=options["resolutions"],
+                                        conform=options.get("conform", False))
                     row.update(method="compare", **_compare_row(result, options["methods"]))
                 else:
                     raise ValueError(f"unknown task {task!r}")
