@@ -93,10 +93,10 @@ def size_field(prediction: Prediction, floorplan, model, tol: float) -> SizeFiel
     error.)
     """
     from thermal.adaptive import field_from_curvature
-    from thermal.estimate import grid_curvature, laplacian_bound
+    from thermal.estimate import equation_curvature, grid_curvature
 
     xs, ys, u = prediction.xs, prediction.ys, prediction.rise
-    cells = prediction.features.cells
+    tol_abs = tol * u.max()
     hessian = grid_curvature(u, xs, ys)
-    pde = laplacian_bound(u, cells.low, cells.high, model)
-    return field_from_curvature(floorplan, xs, ys, np.maximum(hessian, pde), tol * u.max())
+    pde = equation_curvature(u, prediction.features.cells, model, tol_abs)
+    return field_from_curvature(floorplan, xs, ys, np.maximum(hessian, pde), tol_abs)

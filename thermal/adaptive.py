@@ -36,8 +36,8 @@ import numpy as np
 
 from meshes.refine import rgb_refined
 from meshes.size_field import SizeField, grid_over
-from thermal.estimate import (dorfler, grid_curvature, indicators, jump_curvature,
-                              laplacian_bound, max_abs_eigenvalue, nodal_average,
+from thermal.estimate import (dorfler, equation_curvature, grid_curvature, indicators,
+                              jump_curvature, max_abs_eigenvalue, nodal_average,
                               recovered_hessian, size_from_curvature)
 from thermal.raster import rasterize
 from thermal.simulate import Solution, solve_on
@@ -64,14 +64,13 @@ def field_from_curvature(floorplan, xs, ys, curvature, tol_abs) -> SizeField:
 
 
 # ---------------------------------------------------------------------------------- size fields
-def equation_bound(floorplan, model, xs, ys, rise: np.ndarray) -> np.ndarray:
-    """The equation's curvature bound on a grid (:func:`laplacian_bound` over the densities in
-    each node's cell) for a field ``rise`` (ny, nx) on it."""
-    cells = rasterize(floorplan, xs, ys)
-    return laplacian_bound(rise, cells.low, cells.high, model)
+def equation_bound(floorplan, model, xs, ys, rise: np.ndarray, tol_abs: float) -> np.ndarray:
+    """The equation's curvature bound on a grid (:func:`thermal.estimate.equation_curvature`:
+    the density seen at the elements' own scale) for a field ``rise`` (ny, nx) on it."""
+    return equation_curvature(rise, rasterize(floorplan, xs, ys), model, tol_abs)
 
 
-def power_field(floorplan, model, tol: float, points: int = 257) -> tuple[SizeField, dict]:
+def power_field(floorplan, model, tol: float, points: int = 129) -> tuple[SizeField, dict]:
     """Sizes from the power density alone (no solve)."""
     from thermal.series import reflected_blurs
 
@@ -81,34 +80,51 @@ def power_field(floorplan, model, tol: float, points: int = 257) -> tuple[SizeFi
     # Heat spreads over the thermal length and is mirrored at the adiabatic edges; a DCT blur
     # costs the same at any width (scipy.ndimage's was 12-19 ms at these widths, this 1-2 ms).
     rise = reflected_blurs(cells.mean, [model.thermal_length / spacing])[0] / model.htc
-    # Curvature |h u - q| / (k t) over every density in the cell: a block's edge, resolved by
-    # no grid, refines the elements that straddle it.
-    curvature = laplacian_bound(rise, cells.low, cells.high, model)
+    # Curvature |h u - q| / (k t) with q seen at the elements' own scale: a block's edge,
+    # resolved by no grid, refines the elements that straddle it; cell noise does not.
     tol_abs = tol * rise.max()
+    curvature = equation_curvature(rise, cells, model, tol_abs)
     return field_from_curvature(floorplan, xs, ys, curvature, tol_abs), {"estimated_peak_rise": float(rise.max())}
 
 
-def solution_field(sol: Solution, tol: float, points: int = 257) -> SizeField:
+def solution_field(sol: Solution, tol: float, points: int = 129) -> SizeField:
     """Sizes from a solution's recovered Hessian, sampled on a grid, and the equation's bound."""
     lam = max_abs_eigenvalue(recovered_hessian(sol.mesh, sol.rise, sol.geometry))
     nodal = nodal_average(sol.mesh, sol.geometry, lam)
     xs, ys = grid_over(sol.floorplan.die, points)
     curvature = sol.locator.interpolate_grid(nodal, xs, ys)
-    bound = equation_bound(sol.floorplan, sol.model, xs, ys, sol.rise_on_grid(xs, ys))
-    return field_from_curvature(sol.floorplan, xs, ys, np.maximum(curvature, bound),
-                                tol * sol.peak["rise"])
+    tol_abs = tol * sol.peak["rise"]
+    bound = equation_bound(sol.floorplan, sol.model, xs, ys, sol.rise_on_grid(xs, ys), tol_abs)
+    return field_from_curvature(sol.floorplan, xs, ys, np.maximum(curvature, bound), tol_abs)
 
 
-def oracle_field(floorplan, model, tol: float, points: int = 1025, reference=None) -> SizeField:
+def oracle_field(floorplan, model, tol: float, points: int = 1025, reference=None,
+                 bound_points: int = 257) -> SizeField:
     """Sizes from the exact solution's Hessian (finite differences on a fine grid) and the
-    equation's bound with the exact field."""
+    equation's bound with the exact field (on a coarser grid: the fine one resolves every jump
+    but units smaller than its spacing, and the bound there would cost more than the series)."""
     from thermal.series import SeriesSolution
 
     reference = reference or SeriesSolution(floorplan, model)
+    tol_abs = tol * reference.peak["rise"]
+    gx, gy = grid_over(floorplan.die, bound_points)
+    cx, cy, u = reference.rise_on_grid(gx.size, gy.size)
+    bound = equation_bound(floorplan, model, cx, cy, u, tol_abs)
     gx, gy = grid_over(floorplan.die, points)
     xs, ys, u = reference.rise_on_grid(gx.size, gy.size)
-    curvature = np.maximum(grid_curvature(u, xs, ys), equation_bound(floorplan, model, xs, ys, u))
-    return field_from_curvature(floorplan, xs, ys, curvature, tol * reference.peak["rise"])
+    curvature = np.maximum(grid_curvature(u, xs, ys), _around(bound, cx, cy, xs, ys))
+    return field_from_curvature(floorplan, xs, ys, curvature, tol_abs)
+
+
+def _around(values: np.ndarray, cx, cy, xs, ys) -> np.ndarray:
+    """Values on the grid ``cx`` x ``cy`` carried to the finer grid ``xs`` x ``ys``: at each
+    fine node the largest of the four coarse nodes around it (a bound stays a bound)."""
+    i1 = np.clip(np.searchsorted(cx, xs), 1, cx.size - 1)
+    j1 = np.clip(np.searchsorted(cy, ys), 1, cy.size - 1)
+    out = values[j1 - 1][:, i1 - 1]
+    for j, i in ((j1 - 1, i1), (j1, i1 - 1), (j1, i1)):
+        out = np.maximum(out, values[j][:, i])
+    return out
 
 
 # ---------------------------------------------------------------------------------- methods
@@ -242,9 +258,11 @@ METHODS = {"amr": solve_amr, "power": solve_power, "coarse": solve_coarse, "orac
 def error_indicators(sol: Solution) -> np.ndarray:
     """Estimated maximum error on each element of a solution (K): the recovered Hessian's, or
     the equation's bound where the element holds a jump of power density."""
-    q_low, q_high = sol.floorplan.density_ranges(sol.mesh.p, sol.mesh.t)
-    jump = jump_curvature(sol.mesh, sol.rise, q_low, q_high, sol.model)
-    return indicators(sol.mesh, sol.rise, sol.geometry, jump)
+    mesh, floorplan = sol.mesh, sol.floorplan
+    q_low, q_high = floorplan.density_ranges(mesh.p, mesh.t)
+    jump = jump_curvature(mesh, sol.rise, sol.element_power, sol.geometry.area, q_low, q_high,
+                          sol.model)
+    return indicators(mesh, sol.rise, sol.geometry, jump)
 
 
 def error_estimate(sol: Solution) -> dict:

@@ -89,12 +89,92 @@ def laplacian_bound(u: np.ndarray, q_low: np.ndarray, q_high: np.ndarray, model)
     return np.maximum(np.abs(hu - q_low), np.abs(hu - q_high)) / model.sheet_conductance
 
 
-def jump_curvature(mesh: MeshTri, u: np.ndarray, q_low: np.ndarray, q_high: np.ndarray,
-                   model) -> np.ndarray:
-    """Per element: :func:`laplacian_bound` over its vertices' values where the element holds a
-    jump of power density (``q_high > q_low``), else 0 (there the recovered Hessian is trusted)."""
-    bound = laplacian_bound(u[mesh.t], q_low, q_high, model).max(axis=0)
-    return np.where(q_high > q_low, bound, 0.0)
+#: Half-widths, in grid cells, of the windows over which :func:`equation_curvature` averages the
+#: density: windows of 1, 3, 5, 9, 17, ... cells, about doubling.
+WINDOW_HALF_WIDTHS = (0, 1, 2, 4, 8, 16, 32, 64)
+
+
+def equation_curvature(u: np.ndarray, cells, model, tol_abs: float) -> np.ndarray:
+    """The curvature an element must resolve, from the equation, at the element's own scale.
+
+    An element of size ``s`` makes an error of about ``s^2 / 8`` times the kernel-weighted mean
+    of its curvature ``(h u - q) / (k t)``: it sees the density *averaged over itself*. So a
+    block's edge inside it counts with both sides (and an element wholly on the steeper side
+    with that side's), cell-level noise averages out as elements grow, and a unit far smaller
+    than the element keeps ``p / (8 k t)``, an error no coarser element reduces. Hence, for
+    windows of about doubling size ``s`` (:data:`WINDOW_HALF_WIDTHS`) the density is averaged
+    over every window around each node; its extremes over the windows inside the largest element
+    this scale may give (one the next window's size, around the node: so an element across a
+    block's edge also sees the windows wholly on each side) give a curvature ``c_s``
+    (:func:`laplacian_bound`), and the size ``h_s = sqrt(8 tol / c_s)`` is consistent if it is
+    at least the window it assumed (``h_s >= s``). The coarsest consistent scale wins, up to the
+    next window's size; where no scale is (a unit too strong to stay unresolved) the extremes
+    of the density inside the node's cell decide, as for an element smaller than the cell.
+
+    Parameters
+    ----------
+    u : ndarray (ny, nx)
+        Estimated rise at the nodes of an evenly spaced grid, K.
+    cells : thermal.raster.Raster
+        The sources over the cells of that grid.
+    model : LumpedDie
+    tol_abs : float
+        Target max error, K.
+
+    Returns
+    -------
+    ndarray (ny, nx)
+        ``8 tol / h^2``: the curvature whose size rule gives the chosen ``h``.
+    """
+    from scipy.ndimage import maximum_filter, minimum_filter
+
+    xs, ys = cells.xs, cells.ys
+    d = max(xs[1] - xs[0], ys[1] - ys[0])
+    # Integrals of the density over each node's cell (edge cells are half cells), summed-area.
+    wx = np.minimum(xs + (xs[1] - xs[0]) / 2, xs[-1]) - np.maximum(xs - (xs[1] - xs[0]) / 2, xs[0])
+    wy = np.minimum(ys + (ys[1] - ys[0]) / 2, ys[-1]) - np.maximum(ys - (ys[1] - ys[0]) / 2, ys[0])
+    area = np.outer(wy, wx)
+    power_table = np.pad(np.cumsum(np.cumsum(cells.mean * area, 0), 1), ((1, 0), (1, 0)))
+    area_table = np.pad(np.cumsum(np.cumsum(area, 0), 1), ((1, 0), (1, 0)))
+    ny, nx = u.shape
+    j, i = np.arange(ny), np.arange(nx)
+    # Cells the size of the grid's or smaller: the density's extremes inside the node's cell.
+    h = size_from_curvature(laplacian_bound(u, cells.low, cells.high, model), tol_abs)
+    for m, m_next in zip(WINDOW_HALF_WIDTHS, WINDOW_HALF_WIDTHS[1:] + (2 * WINDOW_HALF_WIDTHS[-1],)):
+        if 2 * m + 1 > max(nx, ny):
+            break
+        s, s_next = (2 * m + 1) * d, (2 * m_next + 1) * d
+        j0, j1 = np.clip(j - m, 0, ny), np.clip(j + m + 1, 0, ny)
+        i0, i1 = np.clip(i - m, 0, nx), np.clip(i + m + 1, 0, nx)
+
+        def window(table):
+            return (table[j1][:, i1] - table[j0][:, i1] - table[j1][:, i0] + table[j0][:, i0])
+
+        mean = window(power_table) / window(area_table)
+        lo = minimum_filter(mean, size=2 * m_next + 1, mode="nearest")
+        hi = maximum_filter(mean, size=2 * m_next + 1, mode="nearest")
+        h_s = size_from_curvature(laplacian_bound(u, lo, hi, model), tol_abs)
+        h = np.where(h_s >= s, np.maximum(h, np.minimum(h_s, s_next)), h)
+    return 8.0 * tol_abs / h ** 2
+
+
+def jump_curvature(mesh: MeshTri, u: np.ndarray, power: np.ndarray, area: np.ndarray,
+                   q_low: np.ndarray, q_high: np.ndarray, model) -> np.ndarray:
+    """Per element holding a jump of power density (``q_high > q_low``): the equation's
+    curvature with the density the element sees, its mean ``power / area``, and the same of
+    the elements around it (sharing a vertex), whichever is largest; 0 elsewhere, where the
+    recovered Hessian is trusted.
+
+    As in :func:`equation_curvature`: an element's error follows the mean of its curvature, so
+    cell noise inside it averages out and a unit far smaller than it keeps its whole power;
+    across a block's edge the neighbours wholly on the steeper side carry that side's curvature
+    (the mean over the straddling element alone can cancel, curvatures having opposite signs
+    on the two sides).
+    """
+    c = np.abs(model.htc * u[mesh.t].mean(axis=0) - power / area) / model.sheet_conductance
+    around = np.zeros(mesh.p.shape[1])
+    np.maximum.at(around, mesh.t.ravel(), np.tile(c, 3))
+    return np.where(q_high > q_low, around[mesh.t].max(axis=0), 0.0)
 
 
 def indicators(mesh: MeshTri, u: np.ndarray, geometry: ElementGeometry | None = None,

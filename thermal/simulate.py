@@ -67,6 +67,11 @@ class Solution:
         return ElementGeometry.of(self.mesh)
 
     @cached_property
+    def element_power(self) -> np.ndarray:
+        """Exact power of each element, W (:meth:`Floorplan.power_moments`)."""
+        return self.floorplan.power_moments(self.mesh.p, self.mesh.t)[0]
+
+    @cached_property
     def locator(self):
         from meshes.locate import PointLocator
 
@@ -188,13 +193,15 @@ def solve_on(floorplan: Floorplan, model: LumpedDie, mesh: MeshTri, mesh_info: d
     timing = dict(timing or {})
     start = time.perf_counter()
     geometry = ElementGeometry.of(mesh)
-    A, f = assemble(mesh, model, floorplan.power_moments(mesh.p, mesh.t), geometry)
+    load = floorplan.power_moments(mesh.p, mesh.t)
+    A, f = assemble(mesh, model, load, geometry)
     timing["assemble_s"] = time.perf_counter() - start
     rise, info = solve_linear(A, f)
     timing["solve_s"] = info.seconds
     sol = Solution(floorplan, model, mesh, rise, floorplan.block_at(*element_centroids(mesh)),
                    timing, {**mesh_info, **quality(mesh)}, info)
     sol.__dict__["geometry"] = geometry  # reuse, cached_property storage
+    sol.__dict__["element_power"] = load[0]
     return sol
 
 

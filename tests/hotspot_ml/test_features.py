@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from hotspot_ml.features import FEATURE_NAMES, compute_features
 from thermal.floorplan import Floorplan

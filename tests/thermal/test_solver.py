@@ -58,18 +58,14 @@ def test_energy_balance_is_exact(resolution, method, conform):
 
 
 def test_load_is_the_exact_integral_of_density_times_shape_function():
-    # Against scikit-fem's quadrature of q phi_i on a sub-mesh that follows the blocks: each
-    # coarse element's load is the sum over the fine elements inside it.
-    from meshes.refine import rgb_refined
-
+    # The load of a mesh that cuts through the blocks, applied to the nodal values of a linear
+    # function g, is the integral of q g (P1 reproduces linear functions exactly); against
+    # scikit-fem's quadrature of q g on a mesh that follows the blocks, where it is exact too.
     fp = gap_floorplan()
     coarse = init_uniform(fp.domain(), 7)  # cuts through every block
     _, f = assemble(coarse, LumpedDie(), fp.power_moments(coarse.p, coarse.t))
     fine = init_uniform(fp.domain(conform=True), 280)
     basis = Basis(fine, ElementTriP1())
-    # Coarse shape functions evaluated at the fine quadrature points: P1 interpolation of
-    # each coarse hat function onto the fine mesh is exact only where the fine mesh refines the
-    # coarse one, so compare integrals of q against a smooth linear function instead.
     q = fp.density_at(*element_centroids(fine))
     a, bx, by = 0.3, 200.0, -150.0
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import json
 import string
-from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from thermal.errors import InputError
