@@ -26,11 +26,13 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
-## Measure speed and accuracy (ratios in one run; about 20 minutes on 2 cores); tables printed
+## Measure speed and accuracy (ratios in one run; about 35 minutes on 2 cores); tables printed
 ## and written under benchmarks/results/.
 bench: install
 	$(BIN)/python benchmarks/solver.py
 	$(BIN)/python benchmarks/meshing.py
+	$(BIN)/python benchmarks/meshing.py --conform
+	$(BIN)/python benchmarks/sources.py
 	$(BIN)/python benchmarks/meshing_held_out.py
 	$(BIN)/python benchmarks/hotspots.py
 	$(BIN)/python benchmarks/batch.py

@@ -150,25 +150,25 @@ def floorplans() -> dict:
 
 
 # ---------------------------------------------------------------------------------- measuring
-def uniform_elements(fp, resolution: int) -> int:
-    """Elements of ``init_uniform(fp, resolution)`` without building it."""
+def uniform_elements(fp, resolution: int, conform: bool = False) -> int:
+    """Elements of ``init_uniform(fp.domain(conform), resolution)`` without building it."""
     import numpy as np
 
     from meshes.uniform import grid_lines
 
     x0, y0, x1, y1 = fp.die
     spacing = max(x1 - x0, y1 - y0) / resolution
-    edges = fp.edges
+    edges = fp.domain(conform).edges
     xs = grid_lines(x0, x1, max(1, int(round((x1 - x0) / spacing))), np.concatenate([edges.x0, edges.x1]))
     ys = grid_lines(y0, y1, max(1, int(round((y1 - y0) / spacing))), np.concatenate([edges.y0, edges.y1]))
     return 2 * (xs.size - 1) * (ys.size - 1)
 
 
-def run_one(fp, model, ref, method: str, param, grid_points: int) -> dict:
+def run_one(fp, model, ref, method: str, param, grid_points: int, conform: bool = False) -> dict:
     """One run measured against the cached reference (:func:`thermal.compare.run_method`)."""
     from thermal.compare import run_method
 
-    return run_method(fp, model, ref, method, param, grid_points=grid_points)[0]
+    return run_method(fp, model, ref, method, param, grid_points=grid_points, conform=conform)[0]
 
 
 # ---------------------------------------------------------------------------------- analysis
@@ -286,6 +286,8 @@ def print_oracle(check):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer resolutions and tolerances")
+    parser.add_argument("--conform", action="store_true",
+                        help="meshes follow every block edge (thermesh before exact loads)")
     parser.add_argument("--only", nargs="+", help=argparse.SUPPRESS)  # floorplans, for debugging
     args = parser.parse_args()
 
@@ -316,15 +318,15 @@ def main() -> None:
                             "seconds": time.perf_counter() - start}
         runs = []
         for res in resolutions:
-            n = uniform_elements(fp, res)
+            n = uniform_elements(fp, res, args.conform)
             if n > MAX_UNIFORM_ELEMENTS:
                 skipped.setdefault(name, []).append({"resolution": res, "elements": n})
                 continue
-            runs.append(run_one(fp, model, ref, "uniform", res, grid_points))
+            runs.append(run_one(fp, model, ref, "uniform", res, grid_points, args.conform))
             print(f"  {name} uniform {res}: {_brief(runs[-1])}", file=sys.stderr, flush=True)
         for method in ADAPTIVE:
             for tol in tolerances:
-                runs.append(run_one(fp, model, ref, method, tol, grid_points))
+                runs.append(run_one(fp, model, ref, method, tol, grid_points, args.conform))
                 print(f"  {name} {method} {tol:g}: {_brief(runs[-1])}", file=sys.stderr, flush=True)
         results[name] = runs
         del series, ref
@@ -335,7 +337,8 @@ def main() -> None:
     check = oracle_check(summary)
     wall = time.perf_counter() - wall
 
-    print(f"## Meshing benchmark{' (--quick)' if args.quick else ''}\n")
+    print(f"## Meshing benchmark{' (--quick)' if args.quick else ''}"
+          f"{' (--conform: meshes follow every block edge)' if args.conform else ''}\n")
     print(f"Max error: over a grid of {grid_points} points along the longer side, "
           "|FE - exact series| in % of the exact peak rise. Time: `thermal.solve` end to end, "
           f"the fastest of {REPEATS} runs for runs under {REPEAT_BELOW_S:g} s (every method alike); "
@@ -360,8 +363,8 @@ def main() -> None:
 
     out = ROOT / "benchmarks/results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "meshing.json").write_text(json.dumps({
-        "quick": args.quick, "wall_s": wall, "error_grid_points": grid_points,
+    (out / f"meshing{'_conform' if args.conform else ''}.json").write_text(json.dumps({
+        "quick": args.quick, "conform": args.conform, "wall_s": wall, "error_grid_points": grid_points,
         "machine": platform.platform(),
         "model": model.as_dict(), "targets_pct": TARGETS,
         "resolutions": resolutions, "tolerances": tolerances,
