@@ -1,6 +1,7 @@
 """The command line end to end: outputs, formats, errors."""
 import csv
 import json
+import shutil
 import subprocess
 import sys
 
@@ -130,6 +131,46 @@ def test_adaptive_methods_from_the_cli(tmp_path, method):
     assert {"estimate_s", "mesh_s", "assemble_s", "solve_s", "total_s"} <= set(r["timing"])
     assert r["energy_balance_rel"] < 1e-9
     assert r["error_estimate"]["max_error_pct_of_peak_rise"] > 0
+
+
+def test_conform_makes_the_mesh_follow_every_cell_of_a_map(tmp_path):
+    # A 40 x 40 map over ev6: by default a uniform mesh of 10 cells a side ignores the map's
+    # lines; --conform puts every one of them in the mesh (what thermesh did before).
+    from meshes import conforms
+    from meshes.io import read_vtu
+    from thermal.io import read_flp_with_power_map, write_power_map
+
+    watts = np.random.default_rng(0).uniform(0.0, 0.05, (40, 40))
+    write_power_map(tmp_path / "map.npy", watts)
+    fp = read_flp_with_power_map(FLP, tmp_path / "map.npy")
+    runs = {}
+    for flag in ([], ["--conform"]):
+        out = tmp_path / ("conform" if flag else "default")
+        assert main(["solve", FLP, "--power", str(tmp_path / "map.npy"), "--resolution", "10",
+                     "--no-png", *flag, "--out", str(out)]) == 0
+        runs[bool(flag)] = json.loads((out / "result.json").read_text()), read_vtu(out / "temperature.vtu")[0]
+    (default, mesh), (conform, mesh_c) = runs[False], runs[True]
+    assert default["mesh"]["conform"] is False and conform["mesh"]["conform"] is True
+    assert default["mesh"]["elements"] == 200 and conform["mesh"]["elements"] > 40 * 40 * 2
+    assert not conforms(mesh, fp.sources) and conforms(mesh_c, fp.edges)
+    for r in (default, conform):
+        assert r["energy_balance_rel"] < 1e-9
+        assert r["total_power"] == pytest.approx(watts.sum(), rel=1e-12)
+
+
+def test_compare_and_batch_take_conform(tmp_path):
+    out = tmp_path / "cmp"
+    assert main(["compare", FLP, "--power", PTRACE, "--methods", "power", "--tolerances", "1e-2",
+                 "--resolutions", "10,20", "--conform", "--out", str(out)]) == 0
+    assert json.loads((out / "compare.json").read_text())["conform"] is True
+    cases, batch = tmp_path / "cases", tmp_path / "batch"
+    cases.mkdir()
+    shutil.copy(FLP, cases / "ev6.flp")
+    shutil.copy(PTRACE, cases / "ev6.ptrace")
+    assert main(["batch", str(cases), "--resolution", "10", "--no-png", "--conform",
+                 "--out", str(batch)]) == 0
+    case = json.loads(next(batch.glob("cases/*/case.json")).read_text())
+    assert case["options"]["conform"] is True
 
 
 @pytest.mark.parametrize("flags", [["--tol", "0"], ["--tol", "2"], ["--budget", "0"], ["--resolution", "x"]])
