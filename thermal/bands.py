@@ -338,7 +338,8 @@ class Bands:
         -------
         query, segment : ndarray of int
         area : ndarray
-            Overlap areas (m^2), all positive.
+            Overlap areas (m^2); overlaps thinner than ``TOUCH_RTOL`` of the die either way
+            (rounding where a query's edge lies on a segment's) are left out.
         """
         w, h = self.size
         x0 = np.clip(np.asarray(x0, float) - self.die[0], 0, w)
@@ -354,10 +355,12 @@ class Bands:
         pair, rank = _expand(k1 - k0 + 1)
         q, j = q[pair], j[pair]
         k = k0[pair] + rank
-        area = ((np.minimum(self.x1[k], x1[q]) - np.maximum(self.x0[k], x0[q]))
-                * (np.minimum(self.ys[j + 1], y1[q]) - np.maximum(self.ys[j], y0[q])))
-        keep = area > 0
-        return q[keep], k[keep], area[keep]
+        ox = np.minimum(self.x1[k], x1[q]) - np.maximum(self.x0[k], x0[q])
+        oy = np.minimum(self.ys[j + 1], y1[q]) - np.maximum(self.ys[j], y0[q])
+        # Overlaps thinner than rounding (a query edge on a segment edge) are contacts.
+        tol = TOUCH_RTOL * max(self.size)
+        keep = (ox > tol) & (oy > tol)
+        return q[keep], k[keep], (ox * oy)[keep]
 
 
 @dataclass(frozen=True, eq=False)
