@@ -22,7 +22,6 @@ Writes benchmarks/results/meshing.json and prints Markdown tables.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import sys
@@ -294,6 +293,7 @@ def main() -> None:
     from hotspot_ml.model import cached_model
     from thermal import LumpedDie, SeriesSolution
     from thermal.compare import REPEAT_BELOW_S, REPEATS, CachedReference
+    from thermal.output import write_json
 
     # The ML model is loaded once per process (as in a batch run): keep that out of the timings;
     # it is reported on its own.
@@ -363,7 +363,7 @@ def main() -> None:
 
     out = ROOT / "benchmarks/results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"meshing{'_conform' if args.conform else ''}.json").write_text(json.dumps({
+    write_json(out / f"meshing{'_conform' if args.conform else ''}.json", {
         "quick": args.quick, "conform": args.conform, "wall_s": wall, "error_grid_points": grid_points,
         "machine": platform.platform(),
         "model": model.as_dict(), "targets_pct": TARGETS,
@@ -371,23 +371,13 @@ def main() -> None:
         "references": references, "skipped_uniform": skipped,
         "runs": results, "summary": summary, "error_over_tol": all_ratios,
         "oracle_saving_at_0.5pct": check,
-    }, indent=2, default=_json_default))
+    })
 
 
 def _brief(r: dict) -> str:
     if "error" in r:
         return "FAILED " + r["error"]
     return f"{r['elements']:,} el, {r['max_error_pct']:.3g} %, {r['time_s']:.2f} s, {r['solves']} solves"
-
-
-def _json_default(v):
-    import numpy as np
-
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    return str(v)
 
 
 if __name__ == "__main__":

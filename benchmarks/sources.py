@@ -29,7 +29,6 @@ Writes benchmarks/results/sources.json and prints Markdown tables.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile
@@ -271,6 +270,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hotspot_ml.model import cached_model
+    from thermal.output import write_json
 
     cached_model()  # once per process, as in a batch run: not in adaptive's times
 
@@ -333,17 +333,9 @@ def main() -> None:
     print(f"\nWall time {wall:.0f} s.")
     out = ROOT / "benchmarks/results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "sources.json").write_text(json.dumps(
-        {"quick": args.quick, "machine": platform.platform(), "wall_s": wall, "runs": results,
-         "summary": summary, "scale": scale}, indent=2, default=_json_default))
-
-
-def _json_default(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    return str(v)
+    write_json(out / "sources.json", {"quick": args.quick, "machine": platform.platform(),
+                                      "wall_s": wall, "runs": results, "summary": summary,
+                                      "scale": scale})
 
 
 if __name__ == "__main__":

@@ -9,21 +9,25 @@ sorted by x, the partition is a few flat arrays: a run-length encoding of the te
 for 10^5 blocks in rows or tiles has 10^5 entries instead of up to 10^10.
 
 With it, everything a mesh needs from a piecewise-constant field ``v`` (power density: watts
-per square metre of each block or power-map cell, zero in gaps) is vectorised:
+per square metre of each block or power-map cell, zero in gaps; a :class:`BandField` is bands
+and one value per segment) is vectorised:
 
-* :meth:`Bands.locate` -- the rectangle containing each point: two binary searches;
-* :meth:`Bands.triangle_moments` -- the exact integrals of ``v``, ``v x`` and ``v y`` over
+* :meth:`Bands.locate` -- the rectangle containing each point: two binary searches, or one
+  and a table lookup;
+* :meth:`BandField.triangle_moments` -- the exact integrals of ``v``, ``v x`` and ``v y`` over
   triangles. By Green's theorem ``int_T v dA`` is the line integral of ``Phi dy`` around
   ``T``, with ``Phi(x, y)`` the integral of ``v`` along the band from its left end to ``x``
   (piecewise linear in x, constant in y within a band). Each triangle edge is cut where it
-  crosses a band edge or a segment edge; on each piece ``Phi`` is a polynomial and Simpson's
-  rule integrates it exactly. The cost follows the triangles' *perimeters* in cells, not their
-  areas: a coarse mesh over a 1024 x 1024 power map visits about as many pieces as its edges
-  cross map cells. Triangles inside one segment (almost all, on fine meshes) skip this: their
-  integral is the value times the area;
-* :meth:`Bands.triangle_ranges` -- the smallest and largest value in each triangle's interior;
+  crosses a band edge or a segment edge (:meth:`Bands.edge_pieces`); on each piece ``Phi`` is
+  a polynomial in the edge's parameter, integrated in closed form. The cost follows the
+  triangles' *perimeters* in cells, not their areas: a coarse mesh over a 1024 x 1024 power
+  map visits about as many pieces as its edges cross map cells. Triangles inside one segment
+  (almost all, on fine meshes) skip this: their integral is the value times the area;
+* :meth:`BandField.triangle_ranges` -- the smallest and largest value in each triangle's
+  interior (:meth:`Bands.triangle_segments`);
 * :meth:`Bands.rect_overlaps` -- every (query rectangle, segment) overlap with its area, from
-  which means, minima and maxima over grid cells follow.
+  which means, minima and maxima over grid cells follow (:mod:`thermal.raster`);
+* :func:`first_overlap` -- overlapping rectangles found band by band, without comparing pairs.
 
 Coordinates are stored relative to the die's lower-left corner.
 """
