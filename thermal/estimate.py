@@ -128,12 +128,13 @@ def equation_curvature(u: np.ndarray, cells, model, tol_abs: float) -> np.ndarra
     """
     from scipy.ndimage import maximum_filter, minimum_filter
 
+    from thermal.raster import cell_bounds
+
     xs, ys = cells.xs, cells.ys
     d = max(xs[1] - xs[0], ys[1] - ys[0])
     # Integrals of the density over each node's cell (edge cells are half cells), summed-area.
-    wx = np.minimum(xs + (xs[1] - xs[0]) / 2, xs[-1]) - np.maximum(xs - (xs[1] - xs[0]) / 2, xs[0])
-    wy = np.minimum(ys + (ys[1] - ys[0]) / 2, ys[-1]) - np.maximum(ys - (ys[1] - ys[0]) / 2, ys[0])
-    area = np.outer(wy, wx)
+    (x0, x1), (y0, y1) = cell_bounds(xs), cell_bounds(ys)
+    area = np.outer(y1 - y0, x1 - x0)
     power_table = np.pad(np.cumsum(np.cumsum(cells.mean * area, 0), 1), ((1, 0), (1, 0)))
     area_table = np.pad(np.cumsum(np.cumsum(area, 0), 1), ((1, 0), (1, 0)))
     ny, nx = u.shape

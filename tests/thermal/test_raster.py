@@ -56,3 +56,24 @@ def test_power_map_cells_match_brute_force_averages():
         assert cells.mean[j, i] == pytest.approx(q.mean(), rel=5e-3)
         assert cells.high[j, i] == pytest.approx(q.max(), rel=1e-12)
         assert cells.low[j, i] == pytest.approx(q.min(), rel=1e-12)
+
+
+def test_a_map_read_through_its_grid_equals_its_bands():
+    # The separable path for power maps against the general one, on a snapped map (columns of
+    # unequal width) with ties between equally strong cells.
+    from thermal.raster import _rasterize_bands, _rasterize_map
+
+    rng = np.random.default_rng(0)
+    watts = rng.lognormal(0, 1, (37, 53))
+    watts[3:5, 7:9] = 5.0
+    watts[10, 10:12] = watts[10, 9]
+    edge = 6e-3 * 26 / 53 + 0.5e-6  # half a micron off a map line: the line moves
+    fp = Floorplan.from_blocks(["a", "b"], [0, edge], [0, 0], [edge, 6e-3 - edge],
+                               [4e-3, 4e-3], power_map=PowerMap(watts))
+    assert fp.snap.count > 0 and np.ptp(np.diff(fp.source_grid[0])) > 1e-7
+    for points in (9, 33, 129):
+        xs, ys = grid_over(fp.die, points)
+        grid, bands = _rasterize_map(fp, xs, ys), _rasterize_bands(fp, xs, ys)
+        np.testing.assert_allclose(grid.mean, bands.mean, rtol=1e-12)
+        for name in ("low", "high", "strongest", "strongest_side"):
+            np.testing.assert_array_equal(getattr(grid, name), getattr(bands, name))
