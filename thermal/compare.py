@@ -612,6 +612,9 @@ def report_sections(result: dict, floorplan) -> list:
         f"({pk['temperature']:.3f} K) at ({pk['x'] * 1e3:.3f}, {pk['y'] * 1e3:.3f}) mm in "
         f"{pk.get('block')}; {ref['seconds']:.2f} s. ML model load: {load}. "
         f"Whole comparison: {result['wall_s']:.1f} s.",
+        "Meshes follow every block and power-source edge (--conform)." if result.get("conform")
+        else "Meshes follow the die only; each element carries the exact power of the blocks "
+             "or cells it covers.",
         *_definitions(result)])]
     sections.append(Section("Accuracy and cost of every run", tables=[
         Table(RUN_HEADER, run_table_rows(rows), caption="One row per run; errors against the exact series.")]))
