@@ -81,7 +81,8 @@ def resized_runs(fp, package, ref) -> list[dict]:
 
     from hotspot_ml.predict import predict, size_field
     from meshes.size_field import SizeField
-    from thermal.adaptive import H_MAX_FRACTION, solve_with_field
+    from thermal.adaptive import solve_with_field
+    from thermal.estimate import H_MAX_FRACTION
     from thermal.metrics import errors_against
 
     pred = predict(fp, package)

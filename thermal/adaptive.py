@@ -36,11 +36,11 @@ import numpy as np
 
 from meshes.refine import rgb_refined
 from meshes.size_field import SizeField, grid_over
-from thermal.estimate import (dorfler, equation_curvature, grid_curvature, indicators,
-                              jump_curvature, max_abs_eigenvalue, nodal_average,
-                              recovered_hessian, size_from_curvature)
+from thermal.estimate import (dorfler, equation_curvature, error_indicators, field_from_curvature,
+                              grid_curvature, max_abs_eigenvalue, nodal_average,
+                              recovered_hessian, size_limits)
 from thermal.raster import rasterize
-from thermal.simulate import Solution, solve_on
+from thermal.solution import Solution, solve_on
 
 #: Cells along the longer die side of the ``coarse`` method's first solve.
 COARSE_RESOLUTION = 64
@@ -48,21 +48,6 @@ COARSE_RESOLUTION = 64
 THETA = 0.5
 #: Solves ``amr`` may do before it stops with the tolerance unmet (recorded in the result).
 MAX_SOLVES = 40
-#: Largest element allowed by the size-field methods, as a fraction of the die's longer side.
-H_MAX_FRACTION = 0.125
-
-
-def _h_limits(floorplan) -> tuple[float, float]:
-    size = max(floorplan.width, floorplan.height)
-    return 1e-6 * size, H_MAX_FRACTION * size
-
-
-def field_from_curvature(floorplan, xs, ys, curvature, tol_abs) -> SizeField:
-    """Size field h = sqrt(8 tol / |H|) on a grid, limited to sane bounds."""
-    h = size_from_curvature(np.asarray(curvature, float), tol_abs)
-    return SizeField(xs, ys, np.clip(h, *_h_limits(floorplan)))
-
-
 # ---------------------------------------------------------------------------------- size fields
 def equation_bound(floorplan, model, xs, ys, rise: np.ndarray, tol_abs: float) -> np.ndarray:
     """The equation's curvature bound on a grid (:func:`thermal.estimate.equation_curvature`:
@@ -190,7 +175,7 @@ def solve_amr(floorplan, model, tol: float, budget: int | None = None, theta: fl
     start = time.perf_counter()
     timing = {"estimate_s": 0.0, "mesh_s": 0.0, "assemble_s": 0.0, "solve_s": 0.0}
     t = time.perf_counter()
-    mesh, _ = adapted(floorplan.domain(conform), _h_limits(floorplan)[1])
+    mesh, _ = adapted(floorplan.domain(conform), size_limits(floorplan)[1])
     timing["mesh_s"] += time.perf_counter() - t
     history = []
     for solves in range(1, max_solves + 1):
@@ -253,20 +238,3 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
 
 METHODS = {"amr": solve_amr, "power": solve_power, "coarse": solve_coarse, "oracle": solve_oracle,
            "adaptive": solve_adaptive}
-
-
-def error_indicators(sol: Solution) -> np.ndarray:
-    """Estimated maximum error on each element of a solution (K): the recovered Hessian's, or
-    the equation's bound where the element holds a jump of power density."""
-    mesh, floorplan = sol.mesh, sol.floorplan
-    q_low, q_high = floorplan.density_ranges(mesh.p, mesh.t)
-    jump = jump_curvature(mesh, sol.rise, sol.element_power, sol.geometry.area, q_low, q_high,
-                          sol.model)
-    return indicators(mesh, sol.rise, sol.geometry, jump)
-
-
-def error_estimate(sol: Solution) -> dict:
-    """The a-posteriori estimate of a solution's maximum error (K and % of its peak rise)."""
-    eta = error_indicators(sol)
-    return {"max_error_K": float(eta.max()),
-            "max_error_pct_of_peak_rise": 100.0 * float(eta.max()) / sol.peak["rise"]}

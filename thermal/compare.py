@@ -469,7 +469,7 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
     if run is not None and "predicted_hotspots" in run.extra:
         from meshes.size_field import grid_over
         from thermal.hotspots import find_hotspots
-        from thermal.simulate import HOTSPOT_GRID_POINTS
+        from thermal.solution import HOTSPOT_GRID_POINTS
 
         xs, ys = grid_over(floorplan.die, HOTSPOT_GRID_POINTS)
         gx, gy, exact_rise = series.rise_on_grid(xs.size, ys.size)

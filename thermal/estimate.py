@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from skfem import MeshTri
 
+from meshes.size_field import SizeField
 from thermal.solver import ElementGeometry
 
 
@@ -191,6 +192,22 @@ def indicators(mesh: MeshTri, u: np.ndarray, geometry: ElementGeometry | None = 
     return 0.5 * lam * enclosing_radius(mesh) ** 2
 
 
+#: Largest element allowed by the size-field methods, as a fraction of the die's longer side.
+H_MAX_FRACTION = 0.125
+
+
+def size_limits(floorplan) -> tuple[float, float]:
+    """Smallest and largest element size a size field may ask for on ``floorplan``'s die, m."""
+    size = max(floorplan.width, floorplan.height)
+    return 1e-6 * size, H_MAX_FRACTION * size
+
+
+def field_from_curvature(floorplan, xs, ys, curvature, tol_abs) -> SizeField:
+    """Size field h = sqrt(8 tol / |H|) on a grid, limited to :func:`size_limits`."""
+    h = size_from_curvature(np.asarray(curvature, float), tol_abs)
+    return SizeField(xs, ys, np.clip(h, *size_limits(floorplan)))
+
+
 def size_from_curvature(curvature: np.ndarray, tol: float) -> np.ndarray:
     """Longest edge meeting an error ``tol`` where |lambda_max(H)| = ``curvature``."""
     with np.errstate(divide="ignore"):
@@ -203,3 +220,21 @@ def dorfler(eta: np.ndarray, theta: float) -> np.ndarray:
     energy = np.cumsum(eta[order] ** 2)
     count = int(np.searchsorted(energy, theta * energy[-1])) + 1
     return np.sort(order[:count])
+
+
+def error_indicators(sol) -> np.ndarray:
+    """Estimated maximum error on each element of a :class:`~thermal.solution.Solution` (K):
+    the recovered Hessian's, or the equation's bound where the element holds a jump of power
+    density."""
+    mesh, floorplan = sol.mesh, sol.floorplan
+    q_low, q_high = floorplan.density_ranges(mesh.p, mesh.t)
+    jump = jump_curvature(mesh, sol.rise, sol.element_power, sol.geometry.area, q_low, q_high,
+                          sol.model)
+    return indicators(mesh, sol.rise, sol.geometry, jump)
+
+
+def error_estimate(sol) -> dict:
+    """The a-posteriori estimate of a solution's maximum error (K and % of its peak rise)."""
+    eta = error_indicators(sol)
+    return {"max_error_K": float(eta.max()),
+            "max_error_pct_of_peak_rise": 100.0 * float(eta.max()) / sol.peak["rise"]}

@@ -44,7 +44,7 @@ def result_dict(sol) -> dict:
     """Every number of a solution that ``result.json`` records."""
     from thermal import __version__
 
-    from thermal.adaptive import error_estimate
+    from thermal.estimate import error_estimate
 
     fp = sol.floorplan
     x0, y0, x1, y1 = fp.die

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from meshes import conforms
-from thermal.adaptive import error_estimate
+from thermal.estimate import error_estimate
 from thermal.estimate import dorfler, indicators, recovered_hessian
 from thermal.metrics import verify
 from thermal.physics import LumpedDie

@@ -7,7 +7,7 @@ from skfem.helpers import dot, grad
 from meshes.uniform import init_uniform
 from thermal.errors import SolverError
 from thermal.physics import LumpedDie
-from thermal.simulate import element_centroids
+from thermal.solution import element_centroids
 from thermal.solver import ElementGeometry, assemble, heat_out, solve_linear
 from tests.conftest import gap_floorplan
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from thermal.errors import InputError
 from thermal.floorplan import Floorplan
-from thermal.io.hotspot import (FlpData, PtraceData, read_flp, read_flp_with_power_map,
-                                read_hotspot, read_ptrace, write_flp, write_ptrace, write_steady)
+from thermal.io.hotspot import (FlpData, PtraceData, read_flp, read_hotspot, read_ptrace, write_flp,
+                                write_ptrace, write_steady)
 from thermal.io.json_floorplan import read_json, write_json
-from thermal.io.power_map import read_power_map, write_power_map
+from thermal.io.power_map import read_flp_with_power_map, read_power_map, write_power_map
 
 __all__ = ["FlpData", "PtraceData", "read_flp", "read_ptrace", "read_hotspot",
            "read_flp_with_power_map", "write_steady", "write_flp", "write_ptrace", "read_json",

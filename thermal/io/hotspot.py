@@ -613,27 +613,6 @@ def read_hotspot(flp: PathLike, ptrace: PathLike, **kw) -> Floorplan:
                                  source=f.source, power_source=p.source, lines=f.lines, **kw)
 
 
-def read_flp_with_power_map(flp: PathLike, map_path: PathLike, **kw) -> Floorplan:
-    """A floorplan powered by a gridded power map (CSV or ``.npy``) over its die.
-
-    Parameters
-    ----------
-    flp : str or PathLike
-        HotSpot floorplan.
-    map_path : str or PathLike
-        Power map, see :func:`thermal.io.power_map.read_power_map`.
-    **kw
-        Passed to :meth:`Floorplan.from_blocks`.
-    """
-    # Imported here: power_map uses this module's text helpers.
-    from thermal.io.power_map import read_power_map
-
-    f = read_flp(flp)
-    pm = read_power_map(map_path)
-    return Floorplan.from_blocks(f.names, f.x, f.y, f.width, f.height, power_map=pm,
-                                 source=f.source, lines=f.lines, **kw)
-
-
 # ---------------------------------------------------------------------- steady temperatures
 def write_steady(path: PathLike, names: Sequence[str], temperatures: Sequence[float]) -> None:
     """Write HotSpot's steady-state block temperatures: ``name<TAB>temperature`` per line.

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from thermal.errors import InputError
-from thermal.floorplan import PowerMap
-from thermal.io.hotspot import PathLike, _count, _read_text, _show, _to_floats
+from thermal.floorplan import Floorplan, PowerMap
+from thermal.io.hotspot import PathLike, _count, _read_text, _show, _to_floats, read_flp
 
 _NPY_MAGIC = b"\x93NUMPY"
 _PICKLE_REFUSED = ("refused: the array has object dtype, and loading it would unpickle (run) "
@@ -57,6 +57,24 @@ def read_power_map(path: PathLike) -> PowerMap:
     if ext == ".npy":
         return PowerMap(_read_npy(path), str(path))
     return PowerMap(_read_csv(path), str(path))
+
+
+def read_flp_with_power_map(flp: PathLike, map_path: PathLike, **kw) -> Floorplan:
+    """A floorplan powered by a gridded power map (CSV or ``.npy``) over its die.
+
+    Parameters
+    ----------
+    flp : str or PathLike
+        HotSpot floorplan.
+    map_path : str or PathLike
+        Power map, see :func:`thermal.io.power_map.read_power_map`.
+    **kw
+        Passed to :meth:`Floorplan.from_blocks`.
+    """
+    f = read_flp(flp)
+    pm = read_power_map(map_path)
+    return Floorplan.from_blocks(f.names, f.x, f.y, f.width, f.height, power_map=pm,
+                                 source=f.source, lines=f.lines, **kw)
 
 
 def _read_csv(path: PathLike) -> np.ndarray:
