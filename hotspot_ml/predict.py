@@ -81,11 +81,11 @@ def size_field(prediction: Prediction, floorplan, model, tol: float) -> SizeFiel
     """Element sizes meeting ``tol`` (relative to the predicted peak rise).
 
     Curvature is the larger of the predicted field's Hessian (finite differences on the grid)
-    and the bound the equation itself gives, |Laplacian u| = |h u - q| / (k t), over every
-    density q in each node's cell (:func:`thermal.estimate.laplacian_bound`): that keeps
+    and the bound the equation itself gives, |Laplacian u| = |h u - q| / (k t), with q seen at
+    the elements' own scale (:func:`thermal.estimate.equation_curvature`): that keeps strong
     sources smaller than the grid refined even where the smooth prediction cannot show their
-    peak, and elements that straddle a jump of density (meshes need not follow the blocks)
-    sized for the steeper side. The bound is the full
+    peak, sizes elements that straddle a jump of density (meshes need not follow the blocks)
+    for the steeper side, and lets cell-level noise average out. The bound is the full
     Laplacian, not the isotropic |Laplacian u| / 2: across a block's edge or a stripe the field
     varies in one direction and the Hessian's one eigenvalue is the whole Laplacian. (With / 2,
     runs overshot ``tol`` by up to 1.8x on held-out floorplans and 1.6x on the tests' hot

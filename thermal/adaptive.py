@@ -24,8 +24,9 @@ solves and the time of each stage.
 
 Meshes need not follow the floorplan (the load is integrated exactly), so an element may hold a
 jump of power density: every size field takes the larger of its own curvature estimate and the
-equation's bound over the densities in each grid cell (:func:`thermal.estimate.laplacian_bound`
-on :func:`thermal.raster.rasterize`), and ``amr``'s indicators do the same per element. With
+equation's, with the density seen at the elements' own scale
+(:func:`thermal.estimate.equation_curvature` on :func:`thermal.raster.rasterize`), and ``amr``'s
+indicators do the same per element (:func:`thermal.estimate.error_indicators`). With
 ``conform=True`` meshes follow every block and source edge, as before.
 """
 from __future__ import annotations

@@ -4,7 +4,8 @@ The gradient of a P1 field is constant per element; averaging it onto the nodes 
 element area, Zienkiewicz-Zhu recovery) gives a continuous gradient whose own element-wise
 gradient is a recovered Hessian H. Where an element cuts a jump of power density (meshes need
 not follow the sources) the recovery smooths the jump's curvature away; there the equation
-itself bounds it (:func:`laplacian_bound`), and the larger of the two is used. The interpolation error of a quadratic with Hessian H on a
+itself gives it (:func:`jump_curvature`; for size fields on a grid :func:`equation_curvature`),
+and the larger of the two is used. The interpolation error of a quadratic with Hessian H on a
 triangle whose smallest enclosing circle has radius r is at most |lambda_max(H)| r^2 / 2 (exact
 for an isotropic quadratic), which is the element indicator used here: the FE error in the
 maximum norm is of the size of the interpolation error (up to a logarithm). Its inverse gives

@@ -351,6 +351,19 @@ class Floorplan:
         so that power density is constant on each element)."""
         return Domain(self.die, self.edges if conform else self.interfaces)
 
+    @property
+    def grid_watts(self) -> np.ndarray:
+        """For a power map: watts of each cell as (rows, columns) of ``source_grid``, the bottom
+        row first (the map itself lists the top row first)."""
+        xs, ys = self.source_grid
+        return self.source_power.reshape(ys.size - 1, xs.size - 1)[::-1]
+
+    @property
+    def grid_density(self) -> np.ndarray:
+        """For a power map: :attr:`grid_watts` per square metre of each cell, W/m^2."""
+        xs, ys = self.source_grid
+        return self.grid_watts / np.outer(np.diff(ys), np.diff(xs))
+
     @cached_property
     def block_bands(self) -> Bands:
         """The blocks as :class:`~thermal.bands.Bands` (owner = block index)."""

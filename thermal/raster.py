@@ -9,8 +9,9 @@ element of about that size holds: the mean density, the smallest and largest den
 source touching the cell with its size (a hot unit smaller than the cell).
 
 It is exact, not sampled: the overlap of every source segment with every cell
-(:meth:`thermal.bands.Bands.rect_overlaps`), so a 50 um unit between nodes 125 um apart is seen,
-and a 1024 x 1024 power map costs about one pass over its cells.
+(:meth:`thermal.bands.Bands.rect_overlaps`), so a 50 um unit between nodes 125 um apart is seen.
+A power map is read through its grid instead (separable: overlap lengths of columns and rows),
+so a 1024 x 1024 map costs a few passes over its cells.
 """
 from __future__ import annotations
 
@@ -108,10 +109,8 @@ def _rasterize_map(floorplan, xs: np.ndarray, ys: np.ndarray) -> Raster:
     from thermal.bands import TOUCH_RTOL
 
     gx, gy = floorplan.source_grid
-    nrows, ncols = gy.size - 1, gx.size - 1
-    watts = floorplan.source_power.reshape(nrows, ncols)[::-1]  # bottom row first
+    watts, density = floorplan.grid_watts, floorplan.grid_density  # bottom row first
     dx, dy = np.diff(gx), np.diff(gy)
-    density = watts / np.outer(dy, dx)
     (x0, x1), (y0, y1) = cell_bounds(xs), cell_bounds(ys)
     ox = np.clip(np.minimum(gx[1:], x1[:, None]) - np.maximum(gx[:-1], x0[:, None]), 0, None)
     oy = np.clip(np.minimum(gy[1:], y1[:, None]) - np.maximum(gy[:-1], y0[:, None]), 0, None)

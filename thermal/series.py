@@ -451,9 +451,7 @@ class _SourceIntervals:
             xs, ys = floorplan.source_grid
             self.x_intervals = np.column_stack([xs[:-1], xs[1:]]) - x0
             self.y_intervals = np.column_stack([ys[:-1], ys[1:]]) - y0
-            # Rows of the map run top to bottom; y-intervals bottom to top.
-            watts = floorplan.source_power.reshape(ys.size - 1, xs.size - 1)[::-1]
-            self.density = (watts / np.outer(np.diff(ys), np.diff(xs))).T
+            self.density = floorplan.grid_density.T  # (x-intervals, y-intervals)
             self.min_side = (float(np.diff(xs).min()), float(np.diff(ys).min()))
             return
         s = floorplan.sources

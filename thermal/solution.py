@@ -116,7 +116,7 @@ class Solution:
     def block_temperatures(self) -> tuple[np.ndarray, np.ndarray]:
         """Exact mean and maximum temperature of each block, K (of the P1 field, over the
         block's rectangle, whether or not the mesh follows it: :func:`block_statistics`)."""
-        mean, peak = block_statistics(self.floorplan, self.mesh, self.rise)
+        mean, peak = block_statistics(self.floorplan, self.mesh, self.rise, self.geometry.area)
         return mean + self.model.ambient, peak + self.model.ambient
 
     def write(self, directory: str | Path, **kwargs) -> list[Path]:
@@ -126,8 +126,10 @@ class Solution:
         return write_solution(self, directory, **kwargs)
 
 
-def block_statistics(floorplan: Floorplan, mesh: MeshTri, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and maximum of the P1 field ``u`` over each block's rectangle, exactly.
+def block_statistics(floorplan: Floorplan, mesh: MeshTri, u: np.ndarray,
+                     area: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and maximum of the P1 field ``u`` over each block's rectangle, exactly (``area``:
+    the elements' areas).
 
     Elements inside one block count whole; every other element is clipped against each block
     its interior meets (:func:`thermal.overlap.clip_triangles`), and the linear field is
@@ -141,7 +143,6 @@ def block_statistics(floorplan: Floorplan, mesh: MeshTri, u: np.ndarray) -> tupl
     owner = bands.owner[seg[0]]
     whole = (seg[0] == seg[1]) & (seg[1] == seg[2]) & (owner >= 0)
     values = u[mesh.t]
-    area = ElementGeometry.of(mesh).area
     total = np.bincount(owner[whole], area[whole] * values[:, whole].mean(axis=0),
                         minlength=n).astype(float)
     peak = np.full(n, -np.inf)
