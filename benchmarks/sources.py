@@ -173,7 +173,7 @@ def scale_map(n: int, log) -> dict:
     from meshes.uniform import init_uniform
     from thermal import solve
     from thermal.io import read_floorplan, write_power_map
-    from thermal.series import _coefficient_matrix, _SourceIntervals
+    from thermal.series import _coefficient_matrix, _SourceIntervals, _Sources
 
     watts = ev6_map_watts(n, seed=1)
     out = {"cells": n * n}
@@ -193,7 +193,7 @@ def scale_map(n: int, log) -> dict:
     load, seconds = best_of(lambda: fp.power_moments(sol.mesh.p, sol.mesh.t))
     out["integrate_power_1e-3"] = {"elements": int(sol.mesh.t.shape[1]), "seconds": seconds,
                                    "power_rel_error": abs(load[0].sum() / fp.total_power - 1)}
-    src = _SourceIntervals(fp)
+    src = _Sources([(_SourceIntervals(fp), 0)])
     w, h = fp.width, fp.height
     from thermal import LumpedDie
 

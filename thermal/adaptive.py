@@ -41,7 +41,9 @@ from thermal.estimate import (dorfler, equation_curvature, error_indicators, fie
                               grid_curvature, max_abs_eigenvalue, nodal_average,
                               recovered_hessian, size_limits)
 from thermal.raster import rasterize
-from thermal.solution import Solution, solve_on
+from thermal.solution import Solution
+from thermal.stack import Stack
+from thermal.stack_solution import mesh_for_field, solve_model_on, uniform_mesh
 
 #: Cells along the longer die side of the ``coarse`` method's first solve.
 COARSE_RESOLUTION = 64
@@ -58,14 +60,20 @@ def equation_bound(floorplan, model, xs, ys, rise: np.ndarray, tol_abs: float) -
 
 def power_field(floorplan, model, tol: float, points: int = 129) -> tuple[SizeField, dict]:
     """Sizes from the power density alone (no solve)."""
-    from thermal.series import reflected_blurs
+    from thermal.series import reflected_blurs, truncated_rises_on_grid
 
     xs, ys = grid_over(floorplan.die, points)
     cells = rasterize(floorplan, xs, ys)
     spacing = xs[1] - xs[0]
-    # Heat spreads over the thermal length and is mirrored at the adiabatic edges; a DCT blur
-    # costs the same at any width (scipy.ndimage's was 12-19 ms at these widths, this 1-2 ms).
-    rise = reflected_blurs(cells.mean, [model.thermal_length / spacing])[0] / model.htc
+    if isinstance(model, Stack):
+        # The stack's cheap physics: the nearest equal-footprint stack's series, truncated to
+        # twice the grid's modes (every power layer heats the die face).
+        modes = (2 * (xs.size - 1), 2 * (ys.size - 1))
+        rise = truncated_rises_on_grid(floorplan, model, [modes], [(xs.size, ys.size)])[0]
+    else:
+        # Heat spreads over the thermal length and is mirrored at the adiabatic edges; a DCT
+        # blur costs the same at any width (scipy.ndimage's was 12-19 ms at these widths).
+        rise = reflected_blurs(cells.mean, [model.thermal_length / spacing])[0] / model.htc
     # Curvature |h u - q| / (k t) with q seen at the elements' own scale: a block's edge,
     # resolved by no grid, refines the elements that straddle it; cell noise does not.
     tol_abs = tol * rise.max()
@@ -118,13 +126,11 @@ def solve_with_field(floorplan, model, field: SizeField, info: dict, timing: dic
                      budget: int | None, base=None, solves: int = 0,
                      conform: bool = False) -> Solution:
     """Mesh to ``field``, solve once, and record everything."""
-    from meshes.adapt import adapted
-
     start = time.perf_counter()
-    mesh, stats = adapted(floorplan.domain(conform), field, budget=budget, base=base)
+    mesh, stats = mesh_for_field(floorplan, model, field, budget, conform)
     timing["mesh_s"] = timing.get("mesh_s", 0.0) + time.perf_counter() - start
-    sol = solve_on(floorplan, model, mesh,
-                   {**info, "conform": bool(conform), "solves": solves + 1, "adapt": stats}, timing)
+    sol = solve_model_on(floorplan, model, mesh,
+                         {**info, "conform": bool(conform), "solves": solves + 1, "adapt": stats}, timing)
     return sol
 
 
@@ -140,11 +146,9 @@ def solve_power(floorplan, model, tol: float, budget: int | None = None,
 
 def solve_coarse(floorplan, model, tol: float, budget: int | None = None,
                  resolution: int = COARSE_RESOLUTION, conform: bool = False) -> Solution:
-    from meshes.uniform import init_uniform
-
     start = time.perf_counter()
-    first = solve_on(floorplan, model, init_uniform(floorplan.domain(conform), resolution),
-                     {"method": "uniform"})
+    first = solve_model_on(floorplan, model, uniform_mesh(floorplan, model, resolution, conform),
+                           {"method": "uniform"})
     field = solution_field(first, tol)
     timing = {"estimate_s": time.perf_counter() - start - first.timing["solve_s"] - first.timing["assemble_s"],
               "first_solve_s": first.timing["assemble_s"] + first.timing["solve_s"]}
@@ -171,16 +175,14 @@ def solve_amr(floorplan, model, tol: float, budget: int | None = None, theta: fl
     It starts from the coarsest mesh of the domain refined to the largest size the other
     methods allow (an eighth of the die), so that the first solve sees the die at all.
     """
-    from meshes.adapt import adapted
-
     start = time.perf_counter()
     timing = {"estimate_s": 0.0, "mesh_s": 0.0, "assemble_s": 0.0, "solve_s": 0.0}
     t = time.perf_counter()
-    mesh, _ = adapted(floorplan.domain(conform), size_limits(floorplan)[1])
+    mesh, _ = mesh_for_field(floorplan, model, size_limits(floorplan)[1], None, conform)
     timing["mesh_s"] += time.perf_counter() - t
     history = []
     for solves in range(1, max_solves + 1):
-        sol = solve_on(floorplan, model, mesh, {"method": "amr"})
+        sol = solve_model_on(floorplan, model, mesh, {"method": "amr"})
         timing["assemble_s"] += sol.timing["assemble_s"]
         timing["solve_s"] += sol.timing["solve_s"]
         t = time.perf_counter()
@@ -195,6 +197,8 @@ def solve_amr(floorplan, model, tol: float, budget: int | None = None, theta: fl
             break
         t = time.perf_counter()
         marked = over[dorfler(eta[over], theta)]
+        if isinstance(model, Stack):  # the die face's triangles are some of the plane's
+            marked = sol.faces[0].plane_elements[marked]
         refined = rgb_refined(mesh, marked)
         if budget is not None and refined.t.shape[1] > budget:
             break
@@ -215,6 +219,13 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
     loading time is recorded apart as ``model_load_s``). The predicted hotspots are kept in
     ``extra["predicted_hotspots"]``; ``result.json`` records them beside the solved field's.
     """
+    if isinstance(model, Stack):
+        # The hotspot model knows the lumped die only: a stack sizes from its cheap physics.
+        sol = solve_power(floorplan, model, tol, budget, conform)
+        sol.mesh_info.update({"method": "adaptive", "sizing": "physics: the truncated series of the "
+                              "nearest equal-footprint stack (the hotspot model is trained on the "
+                              "lumped die only)"})
+        return sol
     start = time.perf_counter()
     # The first call imports scikit-learn: counted with the model's loading, not the prediction.
     from hotspot_ml.model import cached_model

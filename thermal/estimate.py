@@ -17,11 +17,15 @@ meets an error ``tol`` (the 1-D rule h^2 |u''| / 8).
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from skfem import MeshTri
 
 from meshes.size_field import SizeField
+from thermal.layered import local_sheet
 from thermal.solver import ElementGeometry
+from thermal.stack import Stack
 
 
 def element_gradients(geometry: ElementGeometry, mesh: MeshTri, u: np.ndarray) -> np.ndarray:
@@ -87,8 +91,32 @@ def laplacian_bound(u: np.ndarray, q_low: np.ndarray, q_high: np.ndarray, model)
     eigenvalue, so it bounds the curvature an element must resolve wherever it holds a jump of
     density, which a recovered or finite-difference Hessian smooths over.
     """
-    hu = model.htc * np.asarray(u, float)
-    return np.maximum(np.abs(hu - q_low), np.abs(hu - q_high)) / model.sheet_conductance
+    sheet, u = sheet_of(model), local_rise(model, np.asarray(u, float))
+    hu = sheet.htc * u
+    return np.maximum(np.abs(hu - q_low), np.abs(hu - q_high)) / sheet.sheet_conductance
+
+
+def sheet_of(model):
+    """The single sheet the estimates reason with: the lumped die itself, or a stack's local
+    sheet (:func:`thermal.layered.local_sheet`: its power layer over the path down to the
+    first layer that spreads heat better)."""
+    if isinstance(model, Stack):
+        return _cached_sheet(model)
+    return model
+
+
+@lru_cache(maxsize=8)
+def _cached_sheet(stack: Stack):
+    return local_sheet(stack)
+
+
+def local_rise(model, u: np.ndarray) -> np.ndarray:
+    """The rise the local sheet's sink term acts on. On a stack the die's heat leaves into a
+    spreader that is itself warm, and no colder than the die's coldest point: measuring the
+    rise from there over-states the sink term, so the curvature bound stays a bound."""
+    if isinstance(model, Stack) and u.size:
+        return u - u.min()
+    return u
 
 
 #: Half-widths, in grid cells, of the windows over which :func:`equation_curvature` averages the
@@ -174,7 +202,8 @@ def jump_curvature(mesh: MeshTri, u: np.ndarray, power: np.ndarray, area: np.nda
     (the mean over the straddling element alone can cancel, curvatures having opposite signs
     on the two sides).
     """
-    c = np.abs(model.htc * u[mesh.t].mean(axis=0) - power / area) / model.sheet_conductance
+    sheet, u = sheet_of(model), local_rise(model, u)
+    c = np.abs(sheet.htc * u[mesh.t].mean(axis=0) - power / area) / sheet.sheet_conductance
     around = np.zeros(mesh.p.shape[1])
     np.maximum.at(around, mesh.t.ravel(), np.tile(c, 3))
     return np.where(q_high > q_low, around[mesh.t].max(axis=0), 0.0)

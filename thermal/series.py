@@ -33,7 +33,9 @@ import scipy.fft
 import scipy.sparse as sp
 
 from thermal.floorplan import Floorplan
+from thermal.layered import face_responses, local_sheet
 from thermal.physics import LumpedDie
+from thermal.stack import Stack
 
 #: Fewest starting modes per axis (the first probe has twice as many): the truncated field's
 #: ripples, of wavelength ``2 W / M``, then move a flat maximum by well under 1e-3 of the die.
@@ -122,20 +124,25 @@ class SeriesSolution:
     the number of distinct source x- (or y-) intervals; the doubling adds about a third.
     """
 
-    def __init__(self, floorplan: Floorplan, model: LumpedDie, rtol: float = 1e-5,
-                 max_modes: int = 8192):
+    def __init__(self, floorplan: Floorplan, model: LumpedDie | Stack, rtol: float = 1e-5,
+                 max_modes: int = 8192, face: int = 0):
         if not (np.isfinite(rtol) and rtol > 0):
             raise ValueError(f"rtol must be positive and finite, got {rtol!r}")
         if int(max_modes) < 2:
             raise ValueError(f"max_modes must be at least 2, got {max_modes!r}")
+        if isinstance(model, Stack):
+            model = exact_stack(model, floorplan)
+            floorplan = model.layers[model.power_layers[face]].floorplan
         self.floorplan = floorplan
         self.model = model
+        self.face = int(face)
         self.rtol = float(rtol)
         self.max_modes = int(max_modes)
         x0, y0, x1, y1 = (float(v) for v in floorplan.die)
         self._origin = (x0, y0)
         self._size = (x1 - x0, y1 - y0)
-        self._sources = _SourceIntervals(floorplan)
+        self._sources = _sources_of(floorplan, model, self.face)
+        self._length = (local_sheet(model) if isinstance(model, Stack) else model).thermal_length
         # Search grid: at least 513 nodes a side, and four nodes across the smallest source.
         self._grid_intervals = tuple(
             int(min(MAX_GRID_INTERVALS, max(MIN_GRID_INTERVALS, _pow2(4 * size / feature))))
@@ -145,7 +152,7 @@ class SeriesSolution:
     # ------------------------------------------------------------------ construction
     def _initial_modes(self) -> list[int]:
         """Modes that resolve the smallest source side and the thermal length a few times."""
-        length = self.model.thermal_length
+        length = self._length
         return [int(min(max(MIN_MODES, _pow2(4 * size / feature), _pow2(4 * size / length)),
                         max(1, self.max_modes // 2)))
                 for size, feature in zip(self._size, self._sources.min_side)]
@@ -203,7 +210,7 @@ class SeriesSolution:
 
     def _coefficients(self, mx: int, my: int) -> np.ndarray:
         """c_mn for m < mx, n < my: (Xc^T S Yc) / (k t (alpha_m^2 + beta_n^2) + h)."""
-        return _coefficient_matrix(self._sources, self._size, self.model, mx, my)
+        return _coefficient_matrix(self._sources, self._size, self.model, mx, my, self.face)
 
     def _tables(self, x: np.ndarray, y: np.ndarray, modes) -> tuple[np.ndarray, np.ndarray]:
         """cos(m pi x / W) (len(x), Mx) and cos(n pi y / H) (len(y), My), die-relative."""
@@ -370,8 +377,9 @@ class SeriesSolution:
 
     @property
     def mean_rise(self) -> float:
-        """Die-average rise (K): total power / (h W H), exactly the (0, 0) mode."""
-        return self.floorplan.total_power / (self.model.htc * self._size[0] * self._size[1])
+        """Die-average rise (K): exactly the (0, 0) mode (total power / (h W H) for the
+        lumped die)."""
+        return float(self.coefficients[0, 0])
 
     @cached_property
     def peak(self) -> dict:
@@ -467,28 +475,76 @@ class _SourceIntervals:
         self.min_side = (float(np.min(xi[:, 1] - xi[:, 0])), float(np.min(yi[:, 1] - yi[:, 0])))
 
 
-def _coefficient_matrix(src: "_SourceIntervals", size, model, mx: int, my: int) -> np.ndarray:
-    """c_mn for m < mx, n < my: (Xc^T S Yc) / (k t (alpha_m^2 + beta_n^2) + h)."""
+def exact_stack(model: Stack, floorplan: Floorplan, strict: bool = True) -> Stack:
+    """The stack bound to ``floorplan`` (if it is not bound yet), checked to have an exact
+    series: every layer on the die's footprint, no block materials. With ``strict=False`` the
+    nearest such stack instead (footprints cut to the die, block materials ignored, ``r_convec``
+    over the die-sized face): the cheap physics estimate of a stack that has no exact answer."""
+    from dataclasses import replace
+
+    from thermal.stack import equal_footprint
+
+    stack = model if model.die is not None else model.bound_to(floorplan)
+    if stack.equal_footprints and stack.homogeneous:
+        return stack
+    if strict:
+        raise ValueError("no exact series for this stack: it needs every layer on the die's "
+                         "footprint and no block materials (see thermal.stack.equal_footprint)")
+    layers = tuple(replace(layer, block_conductivity=None, block_heat_capacity=None)
+                   for layer in stack.layers)
+    return equal_footprint(replace(stack, layers=layers))
+
+
+class _Sources:
+    """The source intervals of every power layer feeding one face, and which response column
+    (power layer) each uses; one part, column 0, for the lumped die."""
+
+    def __init__(self, parts: list[tuple["_SourceIntervals", int]]):
+        self.parts = parts
+        self.min_side = tuple(min(p.min_side[a] for p, _ in parts) for a in (0, 1))
+
+
+def _sources_of(floorplan: Floorplan, model, face: int) -> _Sources:
+    if not isinstance(model, Stack):
+        return _Sources([(_SourceIntervals(floorplan), 0)])
+    parts = [(_SourceIntervals(model.layers[k].floorplan), j)
+             for j, k in enumerate(model.power_layers)
+             if model.layers[k].floorplan.total_power != 0 or j == face]
+    return _Sources(parts)
+
+
+def _coefficient_matrix(src: _Sources, size, model, mx: int, my: int, face: int = 0) -> np.ndarray:
+    """c_mn for m < mx, n < my: sum over power layers j of Q_j,mn G_face,j(alpha_m^2 + beta_n^2);
+    for the lumped die (Xc^T S Yc) / (k t (alpha_m^2 + beta_n^2) + h)."""
+    a2 = (np.arange(mx) * np.pi / size[0]) ** 2
+    b2 = (np.arange(my) * np.pi / size[1]) ** 2
+    coef = np.zeros((mx, my))
+    # Row chunks: each is written once, scaled while in cache, and lambda^2 never exists at
+    # full size.
+    step = max(1, CHUNK_BYTES // (8 * my))
+    factors = [_source_factors(part, size, mx, my) for part, _ in src.parts]
+    for s in range(0, mx, step):
+        block = coef[s:s + step]
+        lam2 = a2[s:s + step, None] + b2[None, :]
+        if isinstance(model, Stack):
+            g = face_responses(model, lam2)[face]
+            for (left, right), (_, j) in zip(factors, src.parts):
+                block += (left[s:s + step] @ right) * g[j]
+        else:
+            left, right = factors[0]
+            np.matmul(left[s:s + step], right, out=block)
+            block /= model.sheet_conductance * lam2 + model.htc
+    return coef
+
+
+def _source_factors(src: "_SourceIntervals", size, mx: int, my: int):
+    """Q = left @ right, contracted over the smaller interval count (intervals * mx * my)."""
     xc = _interval_integrals(src.x_intervals, size[0], mx)  # (Ux, mx)
     yc = _interval_integrals(src.y_intervals, size[1], my)  # (Uy, my)
     dens = src.density  # (Ux, Uy), W/m^2, sparse or dense
-    # Contract over the smaller interval count: Q = left @ right costs intervals * mx * my.
     if dens.shape[0] <= dens.shape[1]:
-        left, right = xc.T, np.asarray(dens @ yc)
-    else:
-        left, right = np.asarray(dens.T @ xc).T, yc
-    kt, h = model.sheet_conductance, model.htc
-    ax = kt * (np.arange(mx) * np.pi / size[0]) ** 2 + h
-    by = kt * (np.arange(my) * np.pi / size[1]) ** 2
-    # Row chunks: each is written once, divided while in cache, and the denominator never
-    # exists at full size.
-    coef = np.empty((mx, my))
-    step = max(1, CHUNK_BYTES // (8 * my))
-    for s in range(0, mx, step):
-        block = coef[s:s + step]
-        np.matmul(left[s:s + step], right, out=block)
-        block /= ax[s:s + step, None] + by[None, :]
-    return coef
+        return xc.T, np.asarray(dens @ yc)
+    return np.asarray(dens.T @ xc).T, yc
 
 
 def truncated_rises_on_grid(floorplan: Floorplan, model: LumpedDie, modes: list[tuple[int, int]],
@@ -499,9 +555,11 @@ def truncated_rises_on_grid(floorplan: Floorplan, model: LumpedDie, modes: list[
     A cheap physics estimate (no convergence control): the coefficients are formed once for
     the largest truncation, ``O(intervals Mx My + nx ny log)``.
     """
+    if isinstance(model, Stack):  # the cheap physics: the nearest stack with a series
+        model = exact_stack(model, floorplan, strict=False)
     x0, y0, x1, y1 = (float(v) for v in floorplan.die)
     mx, my = max(m[0] for m in modes), max(m[1] for m in modes)
-    coef = _coefficient_matrix(_SourceIntervals(floorplan), (x1 - x0, y1 - y0), model, mx, my)
+    coef = _coefficient_matrix(_sources_of(floorplan, model, 0), (x1 - x0, y1 - y0), model, mx, my)
     return [np.ascontiguousarray(_dct_grid(_fold(_fold(coef[:a, :b], nx - 1, 0), ny - 1, 1)).T)
             for (a, b), (nx, ny) in zip(modes, grids, strict=True)]
 

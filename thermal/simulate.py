@@ -1,4 +1,5 @@
-"""Solve the lumped die model: choose the mesh, then :func:`thermal.solution.solve_on`.
+"""Solve a floorplan under a model -- a stack (by default HotSpot's package) or the lumped die:
+choose the mesh, then :func:`thermal.stack_solution.solve_model_on`.
 
 ``solve(floorplan, model, mesh=...)`` builds (or takes) a mesh -- uniform, the coarsest, or one
 sized by an adaptive method -- assembles with the sources' power integrated exactly over each
@@ -16,26 +17,41 @@ from thermal.adaptive import METHODS
 from thermal.floorplan import Floorplan
 from thermal.physics import LumpedDie
 from thermal.solution import Solution, element_centroids, solve_on
+from thermal.stack import Stack, hotspot_package
+from thermal.stack_solution import base_mesh, solve_model_on, uniform_mesh
 
-__all__ = ["solve", "make_mesh", "Solution", "solve_on", "element_centroids"]
+__all__ = ["solve", "make_mesh", "default_model", "Solution", "solve_on", "element_centroids"]
+
+
+def default_model() -> Stack:
+    """HotSpot's built-in package (:func:`thermal.stack.hotspot_package`): die, TIM, spreader,
+    sink, convection; what every run uses unless told otherwise."""
+    return hotspot_package()
+
+
+def bind(floorplan: Floorplan, model) -> LumpedDie | Stack:
+    """The model ready for ``floorplan``: a stack not yet around a die is put around it."""
+    model = default_model() if model is None else model
+    if isinstance(model, Stack) and model.die is None:
+        model = model.bound_to(floorplan)
+    return model
 
 
 def make_mesh(floorplan: Floorplan, mesh: str | MeshTri = "uniform", *, resolution: int = 100,
-              conform: bool = False):
-    """The mesh a method asks for, and its description for ``result.json``."""
-    from meshes import init_base, init_uniform
-
+              conform: bool = False, model=None):
+    """The mesh a method asks for, and its description for ``result.json`` (for a stack, the
+    plane mesh over its outline)."""
     if isinstance(mesh, MeshTri):
         return mesh, {"method": "given"}
     info = {"method": mesh, "conform": bool(conform)}
     if mesh == "uniform":
-        return init_uniform(floorplan.domain(conform), resolution), {**info, "resolution": int(resolution)}
+        return uniform_mesh(floorplan, model, resolution, conform), {**info, "resolution": int(resolution)}
     if mesh == "base":
-        return init_base(floorplan.domain(conform)), info
+        return base_mesh(floorplan, model, conform), info
     raise ValueError(f"unknown mesh method {mesh!r}")
 
 
-def solve(floorplan: Floorplan, model: LumpedDie | None = None, *,
+def solve(floorplan: Floorplan, model: LumpedDie | Stack | None = None, *,
           mesh: str | MeshTri = "uniform", resolution: int = 100, tol: float = 1e-3,
           budget: int | None = None, conform: bool = False) -> Solution:
     """Temperature field of ``floorplan`` under ``model``.
@@ -43,8 +59,9 @@ def solve(floorplan: Floorplan, model: LumpedDie | None = None, *,
     Parameters
     ----------
     floorplan : Floorplan
-    model : LumpedDie, optional
-        Defaults to :class:`LumpedDie` ().
+    model : Stack or LumpedDie, optional
+        Defaults to HotSpot's package around the die (:func:`default_model`). A stack whose
+        power layers have no floorplan of their own takes ``floorplan``.
     mesh : str or MeshTri
         ``'uniform'`` (``resolution`` cells along the die's longer side), ``'base'`` (the
         coarsest mesh of the domain: two triangles, or with ``conform`` the coarsest that
@@ -70,15 +87,15 @@ def solve(floorplan: Floorplan, model: LumpedDie | None = None, *,
     >>> sol = thermal.solve(fp, mesh="amr", tol=1e-3)                         # doctest: +SKIP
     >>> sol.peak["temperature"]                                               # doctest: +SKIP
     """
-    model = model or LumpedDie()
+    model = bind(floorplan, model)
     start = time.perf_counter()
     if isinstance(mesh, str) and mesh in METHODS:
         if not 0 < tol < 1:
             raise ValueError(f"tol must be between 0 and 1 (relative to the peak rise), got {tol}")
         sol = METHODS[mesh](floorplan, model, tol, budget=budget, conform=conform)
     else:
-        m, info = make_mesh(floorplan, mesh, resolution=resolution, conform=conform)
-        sol = solve_on(floorplan, model, m, {**info, "solves": 1},
-                       {"estimate_s": 0.0, "mesh_s": time.perf_counter() - start})
+        m, info = make_mesh(floorplan, mesh, resolution=resolution, conform=conform, model=model)
+        sol = solve_model_on(floorplan, model, m, {**info, "solves": 1},
+                             {"estimate_s": 0.0, "mesh_s": time.perf_counter() - start})
     sol.timing["total_s"] = time.perf_counter() - start
     return sol

@@ -23,7 +23,7 @@ def corner():
 def test_methods_reach_tolerance_within_3x(corner, method, conform):
     fp, exact = corner
     tol = 2e-3
-    sol = solve(fp, mesh=method, tol=tol, conform=conform)
+    sol = solve(fp, LumpedDie(), mesh=method, tol=tol, conform=conform)
     v = verify(sol, exact)
     # A tiling of the die; with conform, one that follows every block edge as well.
     assert conforms(sol.mesh, fp.domain(conform).edges)
@@ -38,22 +38,22 @@ def test_methods_reach_tolerance_within_3x(corner, method, conform):
 def test_error_below_tolerance_small_case(method):
     fp = gap_floorplan()
     exact = SeriesSolution(fp, LumpedDie())
-    sol = solve(fp, mesh=method, tol=5e-3)
+    sol = solve(fp, LumpedDie(), mesh=method, tol=5e-3)
     assert verify(sol, exact)["max_error_pct_of_peak_rise"] < 0.5 * 1.5
 
 
 def test_adaptive_beats_uniform_on_a_small_hot_unit(corner):
     fp, exact = corner
-    adaptive = solve(fp, mesh="oracle", tol=1e-3)
+    adaptive = solve(fp, LumpedDie(), mesh="oracle", tol=1e-3)
     err = verify(adaptive, exact)["max_error_K"]
-    uniform = solve(fp, resolution=200)
+    uniform = solve(fp, LumpedDie(), resolution=200)
     assert verify(uniform, exact)["max_error_K"] > err  # 80k uniform elements are still worse
     assert adaptive.mesh.t.shape[1] * 10 < uniform.mesh.t.shape[1]
 
 
 def test_amr_records_solves_and_respects_budget(corner):
     fp, _ = corner
-    sol = solve(fp, mesh="amr", tol=1e-4, budget=3000)
+    sol = solve(fp, LumpedDie(), mesh="amr", tol=1e-4, budget=3000)
     assert sol.mesh.t.shape[1] <= 3000
     assert sol.mesh_info["solves"] == len(sol.mesh_info["history"]) > 1
     assert not sol.mesh_info["converged"]
@@ -62,7 +62,7 @@ def test_amr_records_solves_and_respects_budget(corner):
 def test_estimator_tracks_true_error(corner):
     fp, exact = corner
     for tol in (1e-2, 1e-3):
-        sol = solve(fp, mesh="amr", tol=tol)
+        sol = solve(fp, LumpedDie(), mesh="amr", tol=tol)
         true = verify(sol, exact)["max_error_K"]
         est = error_estimate(sol)["max_error_K"]
         assert 0.2 < est / true < 5

@@ -83,7 +83,7 @@ def test_l2_error_is_second_order(convergence):
 
 def test_fine_mesh_within_a_tenth_of_a_percent():
     fp = hot_corner_floorplan()
-    sol = solve(fp, resolution=400)
+    sol = solve(fp, LumpedDie(), resolution=400)
     v = verify(sol)
     assert v["max_error_pct_of_peak_rise"] < 0.1
     assert abs(v["peak_error_K"]) < 1e-3 * v["exact_peak"]["rise"]
@@ -91,7 +91,7 @@ def test_fine_mesh_within_a_tenth_of_a_percent():
 
 
 def test_solution_api(ev6):
-    sol = solve(ev6, resolution=60)
+    sol = solve(ev6, LumpedDie(), resolution=60)
     # temperature_at reproduces nodal values and is NaN outside the die.
     i = np.arange(0, sol.mesh.p.shape[1], 97)
     np.testing.assert_allclose(sol.temperature_at(*sol.mesh.p[:, i]), sol.temperature[i], rtol=1e-12)
