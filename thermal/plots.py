@@ -1,4 +1,10 @@
-"""Pictures of temperature fields: the field, block outlines and names, the peak, a colour bar."""
+"""Pictures of temperature fields: the field, block outlines and names, the peak, a colour bar.
+
+The one-picture-per-run files (``temperature.png`` of a solve, ``hotspots.png`` of a
+prediction) are drawn without matplotlib by :mod:`thermal.png` (:func:`write_field`): importing
+matplotlib alone costs more than a solve. The report figures (``plot_*`` returning a figure) use
+matplotlib, imported when they are called.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +15,10 @@ import numpy as np
 RASTER = 600
 #: Block names are written only when there are at most this many blocks.
 MAX_LABELS = 80
+#: :func:`write_field` samples a field given as a function every this many pixels (along x and
+#: y) and interpolates bilinearly in between: sampling is most of the time to write
+#: temperature.png, and a P1 field looks the same (ev6: at most 0.4 of 256 colour levels apart).
+SAMPLE_STEP = 2
 
 
 def _figure():
@@ -65,45 +75,65 @@ def draw_field(ax, image, extent, floorplan, *, label: str = "Temperature (K)", 
     return im
 
 
+def block_boxes_mm(floorplan) -> np.ndarray:
+    """(n, 4) corners x0, y0, x1, y1 of every block, mm."""
+    b = floorplan.blocks
+    return np.stack([b.x0, b.y0, b.x1, b.y1], axis=1) * 1e3
+
+
+def write_field(path: str | Path, field, floorplan, *, offset: float = 0.0, title: str = "",
+                label: str = "Temperature (K)", markers=(), pixels: int = RASTER) -> None:
+    """Write a PNG of a field over the die with the block outlines and names, ``markers`` and
+    a colour bar, without matplotlib (:func:`thermal.png.field_picture`).
+
+    ``field`` is either a function ``field(xs, ys) -> (ny, nx)`` (m; e.g.
+    ``Solution.rise_on_grid``), sampled every :data:`SAMPLE_STEP` pixels (:func:`field_raster`)
+    and interpolated bilinearly to the pixels, or an already sampled (ny, nx) array over the
+    die, row 0 at the bottom, shown by nearest neighbour (as ``imshow``). ``offset`` is added
+    to the values (e.g. the ambient temperature). ``markers``: dicts with ``x``, ``y`` in m and
+    the optional keys of :func:`thermal.png.field_picture`.
+    """
+    from thermal import png
+
+    x0, y0, x1, y1 = floorplan.die
+    extent = [x0 * 1e3, x1 * 1e3, y0 * 1e3, y1 * 1e3]
+    if callable(field):
+        image, _ = field_raster(field, floorplan, max(2, pixels // SAMPLE_STEP))
+        image = png.upsample(image, png.field_shape(extent, pixels))
+    else:
+        image = np.asarray(field, float)
+    marks = [{**m, "x": m["x"] * 1e3, "y": m["y"] * 1e3} for m in markers]
+    rgb = png.field_picture(image + offset, extent, boxes=block_boxes_mm(floorplan),
+                            names=floorplan.names, markers=marks, title=title, label=label,
+                            pixels=pixels, max_labels=MAX_LABELS)
+    finite = image[np.isfinite(image)] + offset
+    text = {"Title": title, "Software": "thermesh"}
+    if finite.size:
+        text["Comment"] = f"{label}: min {finite.min():.4f}, max {finite.max():.4f}"
+    png.write_png(path, rgb, text=text)
+
+
 def plot_temperature(sol, path: str | Path, title: str | None = None) -> None:
-    """Write a PNG of the solved temperature field with outlines, names and the peak."""
-    plt = _figure()
-    image, extent = field_raster(sol.rise_on_grid, sol.floorplan)
-    image = image + sol.model.ambient
-    fig, ax = plt.subplots(figsize=(7, 6), dpi=110)
-    draw_field(ax, image, extent, sol.floorplan)
+    """Write a PNG of the solved temperature field with outlines, names and the peak
+    (:func:`write_field`: no matplotlib)."""
     pk = sol.peak
-    ax.plot(pk["x"] * 1e3, pk["y"] * 1e3, marker="x", color="cyan", ms=9, mew=2)
-    # Keep the label inside the die: put it below/left of peaks near the top/right edges.
-    x0, y0, x1, y1 = sol.floorplan.die
-    dx = -6 if pk["x"] > x0 + 0.7 * (x1 - x0) else 6
-    dy = -12 if pk["y"] > y0 + 0.8 * (y1 - y0) else 6
-    ax.annotate(f"peak {pk['temperature']:.2f} K", (pk["x"] * 1e3, pk["y"] * 1e3), color="cyan",
-                xytext=(dx, dy), textcoords="offset points", fontsize=8,
-                ha="right" if dx < 0 else "left", va="top" if dy < 0 else "bottom")
     info = sol.mesh_info
-    ax.set_title(title or f"{Path(sol.floorplan.source).name}: {info['method']} mesh, "
-                          f"{info['elements']:,} elements", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    where = f" in {pk['block']}" if pk.get("block") else ""
+    write_field(path, sol.rise_on_grid, sol.floorplan, offset=sol.model.ambient,
+                title=title or f"{Path(sol.floorplan.source).name}: {info['method']} mesh, "
+                               f"{info['elements']:,} elements",
+                markers=[{"x": pk["x"], "y": pk["y"], "kind": "x",
+                          "label": f"peak {pk['temperature']:.2f} K{where}"}])
 
 
 def plot_prediction(prediction, floorplan, model, hotspots, path: str | Path) -> None:
-    """Write a PNG of the predicted field with the predicted hotspots marked."""
-    plt = _figure()
-    x0, y0, x1, y1 = floorplan.die
-    extent = [x0 * 1e3, x1 * 1e3, y0 * 1e3, y1 * 1e3]
-    fig, ax = plt.subplots(figsize=(7, 6), dpi=110)
-    draw_field(ax, prediction.rise + model.ambient, extent, floorplan, label="Predicted temperature (K)")
-    for k, h in enumerate(hotspots):
-        ax.plot(h["x"] * 1e3, h["y"] * 1e3, marker="o", mfc="none", color="cyan", ms=10, mew=1.5)
-        ax.annotate(f"{k + 1}: {h['temperature']:.1f} K", (h["x"] * 1e3, h["y"] * 1e3), color="cyan",
-                    xytext=(6, -12), textcoords="offset points", fontsize=7)
-    ax.set_title(f"{Path(floorplan.source).name}: predicted hotspots (no solve)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    """Write a PNG of the predicted field with the predicted hotspots marked (:func:`write_field`:
+    no matplotlib)."""
+    write_field(path, prediction.rise, floorplan, offset=model.ambient,
+                label="Predicted temperature (K)",
+                title=f"{Path(floorplan.source).name}: predicted hotspots (no solve)",
+                markers=[{"x": h["x"], "y": h["y"], "kind": "o", "size": 14,
+                          "label": f"{k + 1}: {h['temperature']:.1f} K"} for k, h in enumerate(hotspots)])
 
 
 # ---------------------------------------------------------------------------------- compare
