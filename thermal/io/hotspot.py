@@ -2,9 +2,14 @@
 
 Floorplan (``.flp``)
     One block per line, ``name width height left-x bottom-y`` in metres, optionally followed by
-    the block's specific heat and resistivity (read as numbers and ignored: the lumped die model
-    has one material). Fields are separated by tabs or spaces; ``#`` starts a comment, whole-line
-    or trailing; blank lines are ignored.
+    the block's own material: its volumetric heat capacity, J/(m^3 K), then its thermal
+    resistivity, (m K)/W (HotSpot's 6th and 7th columns, ``specificheat`` and ``resistivity`` in
+    flp.c ``flp_populate_blks``, used by its detailed 3D model, ``-detailed_3D on``). Both or
+    neither: a row of exactly 6 fields is an error, as in HotSpot (flp.c reads it as a
+    connectivity line and stops with "mismatch of number of units"). Rows of 5 and 7 fields may
+    mix, as HotSpot allows (each unit has its own ``hasRes``/``hasSh``): :class:`FlpData` then
+    holds NaN for the 5-field rows, which keep their layer's material. Fields are separated by
+    tabs or spaces; ``#`` starts a comment, whole-line or trailing; blank lines are ignored.
 
 Power trace (``.ptrace``)
     The first non-comment line names the blocks (any order); every following line gives one
@@ -73,6 +78,10 @@ class FlpData:
         1-based line of each block in ``source``.
     source : str
         The file read.
+    heat_capacity, resistivity : ndarray or None
+        The optional 6th and 7th columns: each block's volumetric heat capacity, J/(m^3 K), and
+        thermal resistivity, (m K)/W; NaN for a block given without them; None when no block
+        has them. Read as numbers (finite); their sign is checked where they are used.
     """
 
     names: tuple[str, ...]
@@ -82,9 +91,16 @@ class FlpData:
     height: np.ndarray
     lines: tuple[int, ...]
     source: str = "<flp>"
+    heat_capacity: np.ndarray | None = None
+    resistivity: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.names)
+
+    @property
+    def has_materials(self) -> bool:
+        """Whether any block has its own material (7 fields)."""
+        return self.resistivity is not None
 
 
 @dataclass(frozen=True, eq=False)
@@ -292,36 +308,62 @@ def read_flp(path: PathLike) -> FlpData:
     Returns
     -------
     FlpData
-        Names, rectangles (metres) and line numbers. Geometry (positive sizes, overlaps) is
-        checked later, by :meth:`Floorplan.from_blocks`.
+        Names, rectangles (metres), line numbers and, if any row has 7 fields, the blocks'
+        heat capacities and resistivities. Geometry (positive sizes, overlaps) is checked later,
+        by :meth:`Floorplan.from_blocks`.
 
     Raises
     ------
     InputError
-        Missing/unreadable/binary file, no blocks, a line with fewer than 5 or more than 7
-        fields, a non-numeric or non-finite field, a duplicate block name.
+        Missing/unreadable/binary file, no blocks, a line with fewer than 5, exactly 6 or more
+        than 7 fields, a non-numeric or non-finite field, a duplicate block name.
     """
     source = str(path)
     text = _read_text(path)
-    names, lines, tokens = _flp_fields_fast(text) or _flp_fields_checked(text, source)
+    names, lines, tokens, extra = _flp_fields_fast(text) or _flp_fields_checked(text, source)
     values, bad = _to_floats(tokens)
     if values is None:
         b, k = divmod(bad, 4)
         raise InputError(source, f"{_FLP_FIELDS[k]} of block '{names[b]}' is not a number: "
                          f"{_show(tokens[bad])}", lines[b])
     values = values.reshape(-1, 4)
+    # The first non-finite value in file order: (block, column, problem).
+    found = []
     nonfinite = np.flatnonzero(~np.isfinite(values.ravel()))
     if nonfinite.size:
         b, k = divmod(int(nonfinite[0]), 4)
-        raise InputError(source, f"{_FLP_FIELDS[k]} of block '{names[b]}' is not finite "
-                         f"({tokens[nonfinite[0]]})", lines[b])
+        problem = f"{_FLP_FIELDS[k]} of block '{names[b]}' is not finite ({tokens[nonfinite[0]]})"
+        found.append((b, k, problem))
+    heat_capacity = resistivity = None
+    if extra is not None:
+        rows, extra_tokens = extra
+        # Both field finders vouched these are numbers (the per-line checks come first).
+        pairs = _to_floats(extra_tokens)[0].reshape(-1, 2)
+        nonfinite = np.flatnonzero(~np.isfinite(pairs.ravel()))
+        if nonfinite.size:
+            r, k = divmod(int(nonfinite[0]), 2)
+            b = int(rows[r])
+            problem = (f"{_FLP_EXTRA[k]} of block '{names[b]}' is not finite "
+                       f"({extra_tokens[nonfinite[0]]})")
+            found.append((b, 4 + k, problem))
+        heat_capacity = np.full(len(names), np.nan)
+        resistivity = np.full(len(names), np.nan)
+        heat_capacity[rows], resistivity[rows] = pairs[:, 0], pairs[:, 1]
+    if found:
+        b, _, problem = min(found)
+        raise InputError(source, problem, lines[b])
     w, h, x, y = (values[:, k].copy() for k in range(4))
-    return FlpData(tuple(names), x, y, w, h, tuple(lines), source)
+    return FlpData(tuple(names), x, y, w, h, tuple(lines), source, heat_capacity, resistivity)
 
 
-# Both return (names, line of each block, its 4 number fields in file order); the numbers are
-# checked after, by read_flp, as the per-line checks all come first in file order.
-def _flp_fields_fast(text: str) -> tuple[list[str], list[int], list[str]] | None:
+# Both return (names, line of each block, its 4 number fields in file order, extra); extra is
+# None if no row has 7 fields, else (index of each such row, its 6th and 7th fields in file
+# order). The numbers are checked after, by read_flp, as the per-line checks all come first in
+# file order.
+_FlpFields = tuple[list[str], list[int], list[str], "tuple[np.ndarray, list[str]] | None"]
+
+
+def _flp_fields_fast(text: str) -> _FlpFields | None:
     """The fields of a floorplan whose per-line checks all pass, found whole-file; else None.
 
     None means "not vouched for", not "wrong": :func:`_flp_fields_checked` then decides, and
@@ -332,31 +374,32 @@ def _flp_fields_fast(text: str) -> tuple[list[str], list[int], list[str]] | None
         return None
     tokens, first, lines = grid
     nfields = np.diff(first, append=len(tokens))
-    if nfields.min() < 5 or nfields.max() > 7:
+    if nfields.min() < 5 or nfields.max() > 7 or (nfields == 6).any():
         return None
     if nfields.max() == 5:
         # The usual layout: every 5th field is a name, plain list slicing.
         names = tokens[::5]
         del tokens[::5]
-        numbers, extra = tokens, []
+        numbers, extra = tokens, None
     else:
         names, numbers, extra = _gather_flp_fields(tokens, first, nfields)
     # Names are printable: _token_grid passes printable ASCII only.
-    if len(set(names)) < len(names) or _to_floats(extra)[0] is None:
+    if len(set(names)) < len(names) or (extra is not None and _to_floats(extra[1])[0] is None):
         return None
-    return names, lines.tolist(), numbers
+    return names, lines.tolist(), numbers, extra
 
 
 def _gather_flp_fields(tokens: list[str], first: np.ndarray, nfields: np.ndarray
-                       ) -> tuple[list[str], list[str], list[str]]:
-    """Names, the 4 number fields and the optional 6th/7th fields, of rows of 5 to 7 fields."""
+                       ) -> tuple[list[str], list[str], tuple[np.ndarray, list[str]]]:
+    """Names, the 4 number fields and (rows, 6th and 7th fields) of rows of 5 or 7 fields."""
     tok = np.fromiter(tokens, dtype=object, count=len(tokens))
-    extra = np.concatenate([tok[first[nfields > k] + k] for k in (5, 6)])
+    rows = np.flatnonzero(nfields == 7)
+    extra = tok[(first[rows][:, None] + np.arange(5, 7)).ravel()]
     numbers = tok[(first[:, None] + np.arange(1, 5)).ravel()]
-    return tok[first].tolist(), numbers.tolist(), extra.tolist()
+    return tok[first].tolist(), numbers.tolist(), (rows, extra.tolist())
 
 
-def _flp_fields_checked(text: str, source: str) -> tuple[list[str], list[int], list[str]]:
+def _flp_fields_checked(text: str, source: str) -> _FlpFields:
     """The fields of a floorplan, line by line; raises on the first line that fails a check."""
     rows = _content_lines(text)
     if not rows:
@@ -364,6 +407,8 @@ def _flp_fields_checked(text: str, source: str) -> tuple[list[str], list[int], l
     names: list[str] = []
     lines: list[int] = []
     tokens: list[str] = []
+    extra_rows: list[int] = []
+    extra_tokens: list[str] = []
     first_line: dict[str, int] = {}
     for line, fields in rows:
         if len(fields) < 5:
@@ -378,15 +423,22 @@ def _flp_fields_checked(text: str, source: str) -> tuple[list[str], list[int], l
             raise InputError(source, f"duplicate block name '{name}' (also on line "
                              f"{first_line[name]})", line)
         first_line[name] = line
-        # The optional thermal columns are ignored, but a non-number there is still a typo.
         for label, tok in zip(_FLP_EXTRA, fields[5:]):
             if not _NUMBER.fullmatch(tok):
                 raise InputError(source, f"{label} of block '{name}' is not a number: {_show(tok)}",
                                  line)
+        if len(fields) == 6:
+            raise InputError(source, f"6 columns: block '{name}' has a heat capacity but no "
+                             "resistivity: give both the heat capacity and the resistivity, or "
+                             "neither", line)
+        if len(fields) == 7:
+            extra_rows.append(len(names))
+            extra_tokens.extend(fields[5:])
         names.append(name)
         lines.append(line)
         tokens.extend(fields[1:5])
-    return names, lines, tokens
+    extra = (np.array(extra_rows, dtype=np.int64), extra_tokens) if extra_rows else None
+    return names, lines, tokens, extra
 
 
 def write_flp(path: PathLike, floorplan: Floorplan | FlpData) -> None:
@@ -396,27 +448,44 @@ def write_flp(path: PathLike, floorplan: Floorplan | FlpData) -> None:
     ----------
     path : str or PathLike
     floorplan : Floorplan or FlpData
-        For a :class:`Floorplan`, its snapped blocks are written.
+        For a :class:`Floorplan`, its snapped blocks are written. For an :class:`FlpData` with
+        block materials, the blocks that have them get the 6th and 7th columns.
 
     Raises
     ------
     ValueError
-        A name that would not read back (empty, white space, '#', control characters).
+        A name that would not read back (empty, white space, '#', control characters), or a
+        block with only one of heat capacity and resistivity.
     """
+    materials = None
     if isinstance(floorplan, Floorplan):
         b = floorplan.blocks
         names, x, y, w, h = floorplan.names, b.x0, b.y0, b.width, b.height
     else:
         names, x, y, w, h = (floorplan.names, floorplan.x, floorplan.y, floorplan.width,
                              floorplan.height)
+        if floorplan.heat_capacity is not None or floorplan.resistivity is not None:
+            materials = [np.asarray(v if v is not None else np.full(len(names), np.nan),
+                                    dtype=float).reshape(-1)
+                         for v in (floorplan.heat_capacity, floorplan.resistivity)]
     names = _names_ok(names)
     cols = [np.asarray(v, dtype=float).reshape(-1) for v in (w, h, x, y)]
-    if any(c.size != len(names) for c in cols):
-        raise ValueError("names, x, y, width and height differ in length")
+    if any(c.size != len(names) for c in cols + (materials or [])):
+        raise ValueError("names, x, y, width, height (and materials) differ in length")
     out = ["# HotSpot floorplan written by thermesh\n",
-           "# <unit-name>\t<width>\t<height>\t<left-x>\t<bottom-y>, metres\n"]
-    for n, *vals in zip(names, *(c.tolist() for c in cols)):
-        out.append(n + "\t" + "\t".join(map(_fmt, vals)) + "\n")
+           "# <unit-name>\t<width>\t<height>\t<left-x>\t<bottom-y>, metres"
+           + ("\t[<heat-capacity J/(m^3 K)>\t<resistivity (m K)/W>]" if materials else "")
+           + "\n"]
+    if materials is None:
+        for n, *vals in zip(names, *(c.tolist() for c in cols)):
+            out.append(n + "\t" + "\t".join(map(_fmt, vals)) + "\n")
+    else:
+        heat, res = (m.tolist() for m in materials)
+        for n, *vals, cap, rho in zip(names, *(c.tolist() for c in cols), heat, res):
+            if np.isnan(cap) != np.isnan(rho):
+                raise ValueError(f"block {n!r} has only one of heat capacity and resistivity")
+            vals += [] if np.isnan(cap) else [cap, rho]
+            out.append(n + "\t" + "\t".join(map(_fmt, vals)) + "\n")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.writelines(out)
 
@@ -632,3 +701,14 @@ def write_steady(path: PathLike, names: Sequence[str], temperatures: Sequence[fl
         raise ValueError("temperatures must be finite")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.writelines(f"{n}\t{v:.6f}\n" for n, v in zip(names, t.tolist()))
+
+
+def write_grid_steady(path: PathLike, layers: Sequence[np.ndarray]) -> None:
+    """Write HotSpot's ``.grid.steady``: for each layer ``Layer n:`` then one line per grid cell,
+    ``index<TAB>temperature`` with ``index = row * cols + col`` and row 0 at the top of the die
+    (``dump_steady_temp_grid`` in HotSpot's temperature_grid.c; we write 6 decimals, not 2)."""
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for n, grid in enumerate(layers):
+            grid = np.asarray(grid, float)
+            f.write(f"Layer {n}:\n")
+            f.writelines(f"{i}\t{v:.6f}\n" for i, v in enumerate(grid.ravel().tolist()))

@@ -426,7 +426,7 @@ def _medium_flp(extra_columns):
         w, h, x, y = t * (1 + n % 3), t, i * t * 3, j * t
         fields = [f"t{i}_{j}", repr(w), f"{h:.17g}", repr(x), repr(y)]
         if extra_columns and n % 7 == 1:
-            fields.append("1.75e6")
+            fields += ["1.75e6", "0.01"]
         if extra_columns and n % 7 == 2:
             fields += ["1.75E+6", "-.01"]
         sep = ("\t", " ", " \t ")[n % 3]
