@@ -46,6 +46,20 @@ def predict(floorplan, model, regressor=None, points: int = POINTS) -> Predictio
     return Prediction(feats.xs, feats.ys, rise, feats, time.perf_counter() - start)
 
 
+def physics_prediction(floorplan, stack, points: int = POINTS) -> Prediction:
+    """A stack's cheap physics on the prediction grid: the series of the nearest
+    equal-footprint stack (:func:`thermal.series.truncated_rises_on_grid`), modes twice the
+    grid's, every power layer heating the die face."""
+    from meshes.size_field import grid_over
+    from thermal.series import truncated_rises_on_grid
+
+    start = time.perf_counter()
+    xs, ys = grid_over(floorplan.die, points)
+    modes = (4 * (xs.size - 1), 4 * (ys.size - 1))
+    rise = truncated_rises_on_grid(floorplan, stack, [modes], [(xs.size, ys.size)])[0]
+    return Prediction(xs, ys, rise, None, time.perf_counter() - start)
+
+
 #: Nodes where the trees are consulted: within this fraction of the way from the mean rise to
 #: the peak of the truncated series ...
 RELEVANT_LEVEL = 0.25

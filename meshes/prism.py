@@ -65,16 +65,15 @@ class PrismMesh:
 
     @cached_property
     def wedges(self) -> np.ndarray:
-        """(6, P) node indices of each prism: its bottom triangle, then its top (VTK's wedge
-        order: both triangles with the same orientation)."""
+        """(6, P) node indices of each prism: its bottom triangle, then its top, in VTK's wedge
+        order (the bottom triangle's right-hand normal points away from the top one)."""
         s, t = self.prisms
         tri = self.plane.t[:, t]
-        # VTK wants the bottom triangle's normal pointing towards the top one: orient each
-        # triangle counter-clockwise seen from above.
+        # Clockwise seen from above: the normal points down, away from the top triangle.
         p = self.plane.p
         cross = ((p[0, tri[1]] - p[0, tri[0]]) * (p[1, tri[2]] - p[1, tri[0]])
                  - (p[1, tri[1]] - p[1, tri[0]]) * (p[0, tri[2]] - p[0, tri[0]]))
-        tri = np.where(cross < 0, tri[[0, 2, 1]], tri)
+        tri = np.where(cross > 0, tri[[0, 2, 1]], tri)
         bottom = s * self.n_plane + tri
         return np.vstack([bottom, bottom + self.n_plane])
 

@@ -78,6 +78,8 @@ def power_field(floorplan, model, tol: float, points: int = 129) -> tuple[SizeFi
     # resolved by no grid, refines the elements that straddle it; cell noise does not.
     tol_abs = tol * rise.max()
     curvature = equation_curvature(rise, cells, model, tol_abs)
+    if isinstance(model, Stack):  # the smooth part from the series' Hessian
+        curvature = np.maximum(curvature, grid_curvature(rise, xs, ys))
     return field_from_curvature(floorplan, xs, ys, curvature, tol_abs), {"estimated_peak_rise": float(rise.max())}
 
 

@@ -398,8 +398,16 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
     from tqdm import tqdm
 
     from thermal import __version__
+    from thermal.metrics import has_exact_solution
     from thermal.series import SeriesSolution
 
+    if not has_exact_solution(model):
+        from thermal.errors import InputError
+
+        raise InputError(model.source, "compare measures every mesh against the exact solution, "
+                         "which this stack has not (a layer larger than the die, or blocks of their "
+                         "own material): compare an equal-footprint stack (--stack) or --model "
+                         "lumped, or use solve --verify (a refined-mesh estimate)")
     methods = list(dict.fromkeys(methods))
     unknown = [m for m in methods if m not in ADAPTIVE_METHODS]
     if unknown:

@@ -91,32 +91,25 @@ def laplacian_bound(u: np.ndarray, q_low: np.ndarray, q_high: np.ndarray, model)
     eigenvalue, so it bounds the curvature an element must resolve wherever it holds a jump of
     density, which a recovered or finite-difference Hessian smooths over.
     """
-    sheet, u = sheet_of(model), local_rise(model, np.asarray(u, float))
-    hu = sheet.htc * u
-    return np.maximum(np.abs(hu - q_low), np.abs(hu - q_high)) / sheet.sheet_conductance
-
-
-def sheet_of(model):
-    """The single sheet the estimates reason with: the lumped die itself, or a stack's local
-    sheet (:func:`thermal.layered.local_sheet`: its power layer over the path down to the
-    first layer that spreads heat better)."""
     if isinstance(model, Stack):
-        return _cached_sheet(model)
-    return model
+        return stack_jump_bound(model, q_low, q_high) + 0 * np.asarray(u, float)
+    hu = model.htc * np.asarray(u, float)
+    return np.maximum(np.abs(hu - q_low), np.abs(hu - q_high)) / model.sheet_conductance
+
+
+def stack_jump_bound(stack: Stack, q_low, q_high) -> np.ndarray:
+    """On a stack the die face obeys no local equation, but at its hotspots' scale it is the
+    power layer's sheet (:func:`thermal.layered.local_sheet`, exact as the wavenumber grows):
+    across a jump of density the Laplacian jumps by ``(q_high - q_low) / (k t)``. That is the
+    part a smooth estimate of the field misses; the smooth part comes from the field's own
+    Hessian, which every caller takes the larger of."""
+    sheet = _cached_sheet(stack)
+    return (np.asarray(q_high, float) - np.asarray(q_low, float)) / sheet.sheet_conductance
 
 
 @lru_cache(maxsize=8)
 def _cached_sheet(stack: Stack):
     return local_sheet(stack)
-
-
-def local_rise(model, u: np.ndarray) -> np.ndarray:
-    """The rise the local sheet's sink term acts on. On a stack the die's heat leaves into a
-    spreader that is itself warm, and no colder than the die's coldest point: measuring the
-    rise from there over-states the sink term, so the curvature bound stays a bound."""
-    if isinstance(model, Stack) and u.size:
-        return u - u.min()
-    return u
 
 
 #: Half-widths, in grid cells, of the windows over which :func:`equation_curvature` averages the
@@ -202,8 +195,9 @@ def jump_curvature(mesh: MeshTri, u: np.ndarray, power: np.ndarray, area: np.nda
     (the mean over the straddling element alone can cancel, curvatures having opposite signs
     on the two sides).
     """
-    sheet, u = sheet_of(model), local_rise(model, u)
-    c = np.abs(sheet.htc * u[mesh.t].mean(axis=0) - power / area) / sheet.sheet_conductance
+    if isinstance(model, Stack):
+        return stack_jump_bound(model, q_low, q_high)
+    c = np.abs(model.htc * u[mesh.t].mean(axis=0) - power / area) / model.sheet_conductance
     around = np.zeros(mesh.p.shape[1])
     np.maximum.at(around, mesh.t.ravel(), np.tile(c, 3))
     return np.where(q_high > q_low, around[mesh.t].max(axis=0), 0.0)

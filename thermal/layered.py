@@ -180,7 +180,6 @@ def responses_1d(stack: Stack, lam2: float, cells_per_slab: int = 400) -> np.nda
         kx += [sl.kx] * cells_per_slab
         src += [sl.source] * cells_per_slab
     dz, kz, kx, src = map(np.asarray, (dz, kz, kx, src))
-    ncell = dz.size
     # Conductance between neighbouring cell centres (harmonic), and to the sink below the last.
     g = 1.0 / (0.5 * dz[:-1] / kz[:-1] + 0.5 * dz[1:] / kz[1:])
     g_sink = 1.0 / (0.5 * dz[-1] / kz[-1] + 1.0 / stack.sink_htc)

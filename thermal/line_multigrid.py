@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+#: "jacobi" or "gauss-seidel" (multicolour): see the measurements in the module notes.
+SMOOTHER = "jacobi"
 #: Damping of the line-Jacobi smoother (between lines; each line is solved exactly).
 OMEGA = 0.8
 #: Smoothing sweeps before and after each coarse correction.
@@ -94,7 +96,7 @@ class LineMultigrid:
             n_plane = lvl.A.shape[0]
             self.ops.append(current)
             self.lines.append(_Lines(current, levels, n_plane))
-            self.colours.append(_colour_rows(current, lvl.A, levels))
+            self.colours.append(_colour_rows(current, lvl.A, levels) if SMOOTHER != "jacobi" else [])
             # Interpolate into active unknowns only: the coarse operator is then exactly the
             # Galerkin one of the real problem; coarse unknowns that see no active one stay
             # decoupled rows of unit scale.
@@ -111,8 +113,13 @@ class LineMultigrid:
                            options={"SymmetricMode": True})
 
     def _smooth(self, level: int, x: np.ndarray, b: np.ndarray, reverse: bool) -> np.ndarray:
-        """Line Gauss-Seidel over colours of the plane (lines of one colour do not touch)."""
+        """Line Gauss-Seidel over colours of the plane (lines of one colour do not touch), or
+        damped line Jacobi."""
         lines = self.lines[level]
+        if SMOOTHER == "jacobi":
+            for _ in range(SWEEPS):
+                x = x + OMEGA * lines.solve(b - self.ops[level] @ x).reshape(-1)
+            return x
         L = self.levels
         xv = x.reshape(L, -1)
         bv = b.reshape(L, -1)

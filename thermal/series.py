@@ -488,8 +488,12 @@ def exact_stack(model: Stack, floorplan: Floorplan, strict: bool = True) -> Stac
     if stack.equal_footprints and stack.homogeneous:
         return stack
     if strict:
-        raise ValueError("no exact series for this stack: it needs every layer on the die's "
-                         "footprint and no block materials (see thermal.stack.equal_footprint)")
+        from thermal.errors import InputError
+
+        why = "a layer larger than the die" if not stack.equal_footprints else "blocks of their own material"
+        raise InputError(stack.source, f"no exact solution for this stack ({why}): the exact series "
+                         "needs every layer on the die's footprint and homogeneous layers "
+                         "(thermal.stack.equal_footprint makes that variant)")
     layers = tuple(replace(layer, block_conductivity=None, block_heat_capacity=None)
                    for layer in stack.layers)
     return equal_footprint(replace(stack, layers=layers))

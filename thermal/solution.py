@@ -113,11 +113,18 @@ class Solution:
         total = self.floorplan.total_power
         return abs(heat_out(self.mesh, self.model, self.rise, self.geometry) - total) / total
 
-    def block_temperatures(self) -> tuple[np.ndarray, np.ndarray]:
-        """Exact mean and maximum temperature of each block, K (of the P1 field, over the
-        block's rectangle, whether or not the mesh follows it: :func:`block_statistics`)."""
-        mean, peak = block_statistics(self.floorplan, self.mesh, self.rise, self.geometry.area)
-        return mean + self.model.ambient, peak + self.model.ambient
+    def block_temperatures(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact mean, maximum and minimum temperature of each block, K (of the P1 field, over
+        the block's rectangle, whether or not the mesh follows it: :func:`block_statistics`)."""
+        stats = block_statistics(self.floorplan, self.mesh, self.rise, self.geometry.area)
+        return tuple(v + self.model.ambient for v in stats)
+
+    @cached_property
+    def error_estimate(self) -> dict:
+        """A-posteriori estimate of the max error (:func:`thermal.estimate.error_estimate`)."""
+        from thermal.estimate import error_estimate
+
+        return error_estimate(self)
 
     def write(self, directory: str | Path, **kwargs) -> list[Path]:
         """Write result.json, temperature.vtu, temperature.png, blocks.csv and hotspot.steady."""
@@ -127,9 +134,9 @@ class Solution:
 
 
 def block_statistics(floorplan: Floorplan, mesh: MeshTri, u: np.ndarray,
-                     area: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and maximum of the P1 field ``u`` over each block's rectangle, exactly (``area``:
-    the elements' areas).
+                     area: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, maximum and minimum of the P1 field ``u`` over each block's rectangle, exactly
+    (``area``: the elements' areas).
 
     Elements inside one block count whole; every other element is clipped against each block
     its interior meets (:func:`thermal.overlap.clip_triangles`), and the linear field is
@@ -146,7 +153,9 @@ def block_statistics(floorplan: Floorplan, mesh: MeshTri, u: np.ndarray,
     total = np.bincount(owner[whole], area[whole] * values[:, whole].mean(axis=0),
                         minlength=n).astype(float)
     peak = np.full(n, -np.inf)
+    low = np.full(n, np.inf)
     np.maximum.at(peak, owner[whole], values[:, whole].max(axis=0))
+    np.minimum.at(low, owner[whole], values[:, whole].min(axis=0))
     cut = np.flatnonzero(~whole)
     if cut.size:
         px = mesh.p[0][mesh.t[:, cut]] - floorplan.die[0]
@@ -160,9 +169,10 @@ def block_statistics(floorplan: Floorplan, mesh: MeshTri, u: np.ndarray,
         pieces = clip_triangles(mesh.p[0][mesh.t[:, tri]], mesh.p[1][mesh.t[:, tri]],
                                 b.x0[block], b.y0[block], b.x1[block], b.y1[block])
         total += np.bincount(block, linear_integrals(pieces, values[:, tri]), minlength=n)
-        _, hi = linear_extremes(pieces, values[:, tri])
+        lo, hi = linear_extremes(pieces, values[:, tri])
         np.fmax.at(peak, block, hi)
-    return total / floorplan.blocks.area, peak
+        np.fmin.at(low, block, lo)
+    return total / floorplan.blocks.area, peak, low
 
 
 def element_centroids(mesh: MeshTri) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ TIM 20 um (k = 4), spreader 30 x 30 x 1 mm (k = 400), sink 60 x 60 x 6.9 mm (k =
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np

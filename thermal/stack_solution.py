@@ -39,9 +39,7 @@ class Face:
 
     def block_temperatures(self, ambient: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(mean, max, min) temperature of each block of the layer's floorplan, K."""
-        mean, peak = block_statistics(self.floorplan, self.mesh, self.rise, self.area)
-        low, _ = _block_minimum(self.floorplan, self.mesh, self.rise)
-        return mean + ambient, peak + ambient, low + ambient
+        return tuple(v + ambient for v in block_statistics(self.floorplan, self.mesh, self.rise, self.area))
 
     @property
     def peak(self) -> dict:
@@ -72,6 +70,55 @@ class StackSolution(Solution):
     @cached_property
     def energy_balance_rel(self) -> float:
         return float(self.heat["energy_balance_rel"])
+
+    #: HotSpot's steady-file prefixes of its package layers (temperature_grid.c), by our names.
+    HOTSPOT_PREFIX = {"die": "", "interface": "iface_", "spreader": "hsp_", "sink": "hsink_"}
+
+    def layer_averages(self) -> list[np.ndarray]:
+        """Each layer's temperature averaged through its thickness at every plane node (K), as
+        HotSpot's one node per layer means it (exact for the P1 field: trapezoid over levels)."""
+        prisms, regs = self.prisms, regions(self.model)
+        u = self.rise3d.reshape(prisms.n_levels, prisms.n_plane)
+        out = []
+        for n in range(len(self.model.layers)):
+            subs = np.flatnonzero(np.isin(prisms.sublayer_region,
+                                          [k for k, r in enumerate(regs) if r.layer == n]))
+            d = prisms.z[subs + 1] - prisms.z[subs]
+            avg = ((u[subs] + u[subs + 1]) * (d / 2)[:, None]).sum(axis=0) / d.sum()
+            out.append(avg + self.model.ambient)
+        return out
+
+    @cached_property
+    def _die_part(self) -> tuple[MeshTri, np.ndarray, np.ndarray]:
+        """The plane's triangles on the die (layer 0's footprint): mesh, nodes, areas."""
+        regs = regions(self.model)
+        top = max(k for k, r in enumerate(regs) if r.layer == 0)
+        mesh, nodes, _ = face_mesh(self.prisms.plane, self.prisms.region_present[top])
+        return mesh, nodes, ElementGeometry.of(mesh).area
+
+    def steady_nodes(self) -> tuple[list[str], np.ndarray]:
+        """HotSpot's ``.steady`` nodes: every layer's mean over each block of layer 0's floorplan
+        (or the layer's own), layer-averaged, named as HotSpot names them: the die's blocks bare,
+        then ``iface_``, ``hsp_``, ``hsink_``, other layers ``layer_<n>_``. HotSpot's peripheral
+        spreader and sink nodes (``inode_``) have no counterpart in a continuous mesh."""
+        mesh, nodes, area = self._die_part
+        names, values = [], []
+        for layer, avg in zip(self.model.layers, self.layer_averages()):
+            fp = layer.floorplan or self.floorplan
+            prefix = self.HOTSPOT_PREFIX.get(layer.name, f"{layer.name}_")
+            mean = block_statistics(fp, mesh, avg[nodes] - self.model.ambient, area)[0]
+            names += [prefix + b for b in fp.names]
+            values.append(mean + self.model.ambient)
+        return names, np.concatenate(values)
+
+    def layer_grids(self, xs: np.ndarray, ys: np.ndarray) -> list[np.ndarray]:
+        """Every layer's through-thickness average on the grid ``xs`` x ``ys`` over the die
+        (ny, nx), K."""
+        from meshes.locate import PointLocator
+
+        mesh, nodes, _ = self._die_part
+        locator = PointLocator(mesh)
+        return [locator.interpolate_grid(avg[nodes], xs, ys) for avg in self.layer_averages()]
 
     def layer_peaks(self) -> list[dict]:
         """Peak of each power layer's top face."""
@@ -136,26 +183,6 @@ def _sublayers(stack: Stack, prisms: PrismMesh) -> dict:
         name = stack.layers[r.layer].name
         out[name] = out.get(name, 0) + int(counts[k])
     return out
-
-
-def _block_minimum(floorplan: Floorplan, mesh: MeshTri, rise: np.ndarray):
-    """Smallest nodal rise inside each block (nodes on its boundary count), and the count."""
-    block = floorplan.block_at(mesh.p[0], mesh.p[1])
-    low = np.full(len(floorplan.names), np.inf)
-    inside = block >= 0
-    np.minimum.at(low, block[inside], rise[inside])
-    # Blocks holding no node: the P1 field's minimum over them is at their corners.
-    missing = ~np.isfinite(low)
-    if missing.any():
-        from meshes.locate import PointLocator
-
-        b = floorplan.blocks
-        loc = PointLocator(mesh)
-        corners = [loc.interpolate(rise, x[missing], y[missing])
-                   for x, y in ((b.x0, b.y0), (b.x1, b.y0), (b.x0, b.y1), (b.x1, b.y1))]
-        low[missing] = np.nanmin(np.vstack(corners), axis=0)
-    counts = np.bincount(block[inside], minlength=len(floorplan.names))
-    return low, counts
 
 
 # ------------------------------------------------------------------ any model, any mesh method

@@ -12,7 +12,7 @@ __all__ = ["solve_to", "predict_to", "compare_to"]
 def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
              resolution: int = 200, tol: float = 1e-3, budget: int | None = None,
              conform: bool = False, verify: bool = False, png: bool = True,
-             start: float | None = None):
+             start: float | None = None, grid_steady: int | None = None):
     """Solve a floorplan and write its result files into ``directory`` (atomically).
 
     The body of ``thermesh solve``: :func:`thermal.simulate.solve`, the end-to-end time, the
@@ -21,7 +21,7 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
     Parameters
     ----------
     floorplan : Floorplan
-    model : LumpedDie
+    model : Stack or LumpedDie
     directory : str or Path
     mesh, resolution, tol, budget, conform
         As :func:`thermal.simulate.solve`.
@@ -29,6 +29,8 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
         Also compute the exact series and record the error (``sol.extra["verification"]``).
     png : bool
         Write ``temperature.png``.
+    grid_steady : int, optional
+        Also write HotSpot's ``hotspot.grid.steady`` on an N x N grid.
     start : float, optional
         ``time.perf_counter()`` when reading the inputs began: ``timing["total_s"]`` is then
         measured from it (end to end); verification is never part of it.
@@ -47,7 +49,7 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
         from thermal.metrics import verify as verify_solution
 
         sol.extra["verification"] = verify_solution(sol)
-    sol.write(directory, png=png)
+    sol.write(directory, png=png, grid_steady=grid_steady)
     return sol
 
 
@@ -63,19 +65,35 @@ def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Pat
         The contents of ``hotspots.json``: inputs, parameters, model, timing, hotspots (hottest
         first).
     """
-    from hotspot_ml.model import cached_model
-    from hotspot_ml.predict import predict
     from thermal.hotspots import find_hotspots
     from thermal.output import staged, write_json
+    from thermal.stack import Stack
 
-    regressor, card, load_s = cached_model(model_path)
-    prediction = predict(floorplan, model, regressor)
+    if isinstance(model, Stack):
+        # The hotspot model knows the lumped die only; a stack's predictor is its cheap physics.
+        from hotspot_ml.predict import physics_prediction
+        from thermal.errors import InputError
+
+        if model_path is not None:
+            raise InputError("command line", "the hotspot model is trained on the lumped die: "
+                             "with a stack, predict uses the stack's physics (no --hotspot-model)")
+        prediction, card, load_s = physics_prediction(floorplan, model), {}, 0.0
+        about = {"predictor": "physics", "method": "truncated series of the nearest equal-footprint stack"}
+    else:
+        from hotspot_ml.model import cached_model
+        from hotspot_ml.predict import predict
+
+        regressor, card, load_s = cached_model(model_path)
+        prediction = predict(floorplan, model, regressor)
+        about = {"predictor": "model", "file": str(model_path or "default"), "sha256": card.get("sha256")}
     hotspots = find_hotspots(prediction.xs, prediction.ys, prediction.rise, floorplan, model.ambient)
+    for h in hotspots:
+        h.setdefault("layer", 0)
     doc = {
         "units": {"length": "m", "temperature": "K", "severity": "K"},
         "inputs": {"floorplan": floorplan.source, "power": floorplan.power_source},
         "parameters": model.as_dict(),
-        "model": {"file": str(model_path or "default"), "sha256": card.get("sha256")},
+        "model": about,
         "timing": {"model_load_s": load_s, "predict_s": prediction.seconds},
         "hotspots": hotspots,
     }

@@ -87,7 +87,7 @@ def test_manifest_paths_parameters_and_names(tmp_path, three):
     assert cases[1].params == {} and cases[2].origin.endswith("cases.csv:6")
 
     out = tmp_path / "out"
-    assert main(["batch", str(manifest), *FAST, "--htc", "1e4", "--out", str(out)]) == 0
+    assert main(["batch", "--model", "lumped", str(manifest), *FAST, "--htc", "1e4", "--out", str(out)]) == 0
     first = json.loads((out / "cases" / "first" / "result.json").read_text())
     assert first["parameters"]["htc"] == 2.5e4           # the row overrides the flag
     assert first["mesh"]["resolution"] == 16
@@ -109,7 +109,7 @@ def test_bad_manifest_exit_2_one_line_no_output(tmp_path, capsys, content, expec
     manifest = tmp_path / "cases.csv"
     manifest.write_text(content)
     out = tmp_path / "out"
-    assert main(["batch", str(manifest), "--out", str(out)]) == 2
+    assert main(["batch", "--model", "lumped", str(manifest), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and expect in err and "Traceback" not in err
     assert not out.exists()
@@ -117,10 +117,10 @@ def test_bad_manifest_exit_2_one_line_no_output(tmp_path, capsys, content, expec
 
 def test_bad_flags_and_missing_dask_exit_2(tmp_path, three, capsys, monkeypatch):
     out = tmp_path / "out"
-    assert main(["batch", str(three), "--htc", "-1", "--out", str(out)]) == 2
+    assert main(["batch", "--model", "lumped", str(three), "--htc", "-1", "--out", str(out)]) == 2
     assert "command line: htc must be positive" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
-    assert main(["batch", str(three), "--scheduler", "tcp://127.0.0.1:1", "--out", str(out)]) == 2
+    assert main(["batch", "--model", "lumped", str(three), "--scheduler", "tcp://127.0.0.1:1", "--out", str(out)]) == 2
     assert "pip install 'thermesh[distributed]'" in capsys.readouterr().err
     assert not out.exists()
 
@@ -134,7 +134,7 @@ def test_corrupt_case_reported_others_finish_then_resume(tmp_path, capsys):
     (src / "bad.ptrace").write_text("a\n1\n")
     (src / "orphan.flp").write_text("a 1e-3 1e-3 0 0\n")
     out = tmp_path / "out"
-    argv = ["batch", str(src), *FAST, "--out", str(out)]
+    argv = ["batch", "--model", "lumped", str(src), *FAST, "--out", str(out)]
     assert main([*argv, "--workers", "2"]) == 1  # local worker processes
     assert capsys.readouterr().out.startswith("3 ok, 2 failed, 0 skipped (finished)")
     rows = read_summary(out)
@@ -167,7 +167,7 @@ def test_corrupt_case_reported_others_finish_then_resume(tmp_path, capsys):
     (src / "orphan.flp").unlink()
     assert main(argv) == 0
     assert capsys.readouterr().out.startswith("1 ok, 0 failed, 3 skipped (finished)")
-    assert main(["batch", str(src), "--resolution", "20", "--no-png", "--out", str(out)]) == 0
+    assert main(["batch", "--model", "lumped", str(src), "--resolution", "20", "--no-png", "--out", str(out)]) == 0
     assert capsys.readouterr().out.startswith("4 ok, 0 failed, 0 skipped")
     assert not [p for p in os.listdir(out / "cases") if p.startswith(".")]
 
@@ -184,7 +184,7 @@ class _Images(HTMLParser):
 
 def test_report_parses_and_embeds_png(tmp_path, three):
     out = tmp_path / "out"
-    assert main(["batch", str(three), *FAST, "--out", str(out)]) == 0
+    assert main(["batch", "--model", "lumped", str(three), *FAST, "--out", str(out)]) == 0
     parser = _Images()
     parser.feed((out / "report.html").read_text(encoding="utf-8"))
     parser.close()
@@ -199,7 +199,7 @@ def test_report_parses_and_embeds_png(tmp_path, three):
 
 
 def test_run_case_never_raises(tmp_path):
-    options = build_options(build_parser().parse_args(["batch", "x", "--out", "o", *FAST]))
+    options = build_options(build_parser().parse_args(["batch", "--model", "lumped", "x", "--out", "o", *FAST]))
     case = Case("ghost", str(tmp_path / "ghost.flp"), str(tmp_path / "ghost.ptrace"))
     row = run_case(case, "solve", options, tmp_path / "out")
     assert row["status"] == "failed" and "ghost.flp" in row["error"]
@@ -209,7 +209,7 @@ def test_run_case_never_raises(tmp_path):
 
 def test_predict_task(tmp_path, three):
     out = tmp_path / "out"
-    assert main(["batch", str(three), "--task", "predict", "--no-png", "--out", str(out)]) == 0
+    assert main(["batch", "--model", "lumped", str(three), "--task", "predict", "--no-png", "--out", str(out)]) == 0
     rows = read_summary(out)
     assert all(int(r["hotspots"]) >= 1 and float(r["hottest_predicted_K"]) > 318 for r in rows.values())
     data = json.loads((out / "cases" / "c0" / "hotspots.json").read_text())
@@ -225,13 +225,13 @@ def test_predict_task_with_a_given_model(tmp_path, three):
     shutil.copy(DEFAULT_MODEL, model)
     shutil.copy(card_path(DEFAULT_MODEL), card_path(model))
     out = tmp_path / "out"
-    assert main(["batch", str(three), "--task", "predict", "--model", str(model), "--no-png",
+    assert main(["batch", "--model", "lumped", str(three), "--task", "predict", "--hotspot-model", str(model), "--no-png",
                  "--out", str(out)]) == 0
     assert json.loads((out / "cases" / "c0" / "hotspots.json").read_text())["model"]["file"] == str(model.resolve())
     # A tampered model file fails every case (one line each), never loads, never stops the batch.
     model.write_bytes(model.read_bytes() + b"\0")
     out = tmp_path / "tampered"
-    assert main(["batch", str(three), "--task", "predict", "--model", str(model), "--no-png",
+    assert main(["batch", "--model", "lumped", str(three), "--task", "predict", "--hotspot-model", str(model), "--no-png",
                  "--out", str(out)]) == 1
     rows = read_summary(out)
     assert len(rows) == 3 and all(r["status"] == "failed" and "\n" not in r["error"] for r in rows.values())
@@ -241,7 +241,7 @@ def test_compare_task(tmp_path):
     src = tmp_path / "in"
     write_case(src, "k0", seed=0, n=3)
     out = tmp_path / "out"
-    assert main(["batch", str(src), "--task", "compare", "--methods", "power",
+    assert main(["batch", "--model", "lumped", str(src), "--task", "compare", "--methods", "power",
                  "--tolerances", "5e-2,2e-3", "--resolutions", "8,16,32,64", "--out", str(out)]) == 0
     row = read_summary(out)["k0"]
     assert row["status"] == "ok" and row["failed_runs"] == "0"
@@ -261,7 +261,7 @@ def _crash_on_c1(case, task, options, out, threads=None):
 def test_worker_crash_is_one_failed_case(tmp_path, three, monkeypatch):
     monkeypatch.setattr(batch_run, "run_case", _crash_on_c1)
     monkeypatch.setattr(batch_run, "can_fork", lambda: False)  # fresh (loky) worker processes
-    options = build_options(build_parser().parse_args(["batch", "x", "--out", "o", *FAST]))
+    options = build_options(build_parser().parse_args(["batch", "--model", "lumped", "x", "--out", "o", *FAST]))
     rows = run_batch(read_cases(three), tmp_path / "out", "solve", options, workers=2, progress=False)
     assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
     assert rows[1]["error"].startswith("worker process died") and "\n" not in rows[1]["error"]
@@ -274,7 +274,7 @@ def test_dask_local_cluster(tmp_path, three, capsys):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, silence_logs=40) as cluster:
         out = tmp_path / "out"
-        assert main(["batch", str(three), *FAST, "--scheduler", cluster.scheduler_address,
+        assert main(["batch", "--model", "lumped", str(three), *FAST, "--scheduler", cluster.scheduler_address,
                      "--out", str(out)]) == 0
         assert capsys.readouterr().out.startswith("3 ok, 0 failed, 0 skipped")
         assert all(r["status"] == "ok" for r in read_summary(out).values())
@@ -282,7 +282,7 @@ def test_dask_local_cluster(tmp_path, three, capsys):
         # An existing Client works too; everything is already finished.
         with distributed.Client(cluster) as client:
             rows = run_batch(read_cases(three), out, "solve",
-                             build_options(build_parser().parse_args(["batch", "x", "--out", "o", *FAST])),
+                             build_options(build_parser().parse_args(["batch", "--model", "lumped", "x", "--out", "o", *FAST])),
                              scheduler=client, progress=False)
         assert [r["status"] for r in rows] == ["skipped"] * 3
     assert f":{os.getpid()}" not in " ".join(workers)  # ran in the cluster's processes
@@ -294,7 +294,7 @@ def test_killed_batch_resumes(tmp_path):
     for i in range(4):
         write_case(src, f"k{i}", seed=i, n=4)
     out = tmp_path / "out"
-    argv = ["batch", str(src), "--resolution", "120", "--out", str(out)]
+    argv = ["batch", "--model", "lumped", str(src), "--resolution", "120", "--out", str(out)]
     proc = subprocess.Popen([sys.executable, "-m", "thermal", *argv], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     cases = out / "cases"

@@ -18,13 +18,13 @@ FLP, PTRACE = str(EXAMPLES / "ev6.flp"), str(EXAMPLES / "gcc.ptrace")
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "ev6"
-    assert main(["solve", FLP, "--power", PTRACE, "--resolution", "40", "--verify", "--out", str(out)]) == 0
+    assert main(["solve", "--model", "lumped", FLP, "--power", PTRACE, "--resolution", "40", "--verify", "--out", str(out)]) == 0
     return out
 
 
 def test_solve_writes_every_output(solved):
     assert sorted(p.name for p in solved.iterdir()) == [
-        "blocks.csv", "hotspot.steady", "result.json", "temperature.png", "temperature.vtu"]
+        "blocks.csv", "die.vtu", "hotspot.steady", "result.json", "temperature.png", "temperature.vtu"]
 
 
 def test_result_json(solved):
@@ -52,19 +52,20 @@ def test_vtu_opens_with_meshio(solved):
 def test_block_csv_and_steady(solved):
     rows = list(csv.DictReader(open(solved / "blocks.csv")))
     assert len(rows) == 30
-    assert sum(float(r["power_W"]) for r in rows) == pytest.approx(40.21, abs=0.01)
-    assert all(float(r["max_temperature_K"]) >= float(r["mean_temperature_K"]) for r in rows)
+    assert list(rows[0]) == ["layer", "name", "power", "mean", "max", "min"]
+    assert sum(float(r["power"]) for r in rows) == pytest.approx(40.21, abs=0.01)
+    assert all(float(r["max"]) >= float(r["mean"]) >= float(r["min"]) for r in rows)
     steady = [line.split("\t") for line in (solved / "hotspot.steady").read_text().splitlines()]
     assert [s[0] for s in steady] == [r["name"] for r in rows]
     np.testing.assert_allclose([float(s[1]) for s in steady],
-                               [float(r["mean_temperature_K"]) for r in rows], rtol=1e-9)
+                               [float(r["mean"]) for r in rows], rtol=1e-9)
 
 
 def test_config_and_flags(tmp_path):
     cfg = tmp_path / "pkg.toml"
     cfg.write_text("htc = 2e4\nambient = 300.0\n")
     out = tmp_path / "o"
-    assert main(["solve", FLP, "--power", PTRACE, "--resolution", "10", "--config", str(cfg),
+    assert main(["solve", "--model", "lumped", FLP, "--power", PTRACE, "--resolution", "10", "--config", str(cfg),
                  "--ambient", "310", "--no-png", "--out", str(out)]) == 0
     p = json.loads((out / "result.json").read_text())["parameters"]
     assert p == {"conductivity": 100.0, "thickness": 0.00015, "htc": 2e4, "ambient": 310.0}
@@ -85,7 +86,7 @@ def test_bad_input_exit_2_one_line_no_output(tmp_path, content, expect):
     ptrace = tmp_path / "bad.ptrace"
     ptrace.write_text("a b\n1 1\n")
     out = tmp_path / "out"
-    proc = _run_cli(["solve", str(flp), "--power", str(ptrace), "--out", str(out)], tmp_path)
+    proc = _run_cli(["solve", "--model", "lumped", str(flp), "--power", str(ptrace), "--out", str(out)], tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad.flp" in lines[0] and "Traceback" not in proc.stderr
@@ -96,7 +97,7 @@ def test_bad_input_exit_2_one_line_no_output(tmp_path, content, expect):
 def test_bad_config_exit_2(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text("htc = 1e4\nconductivty = 5\n")
-    proc = _run_cli(["solve", FLP, "--power", PTRACE, "--config", str(cfg), "--out", str(tmp_path / "o")],
+    proc = _run_cli(["solve", "--model", "lumped", FLP, "--power", PTRACE, "--config", str(cfg), "--out", str(tmp_path / "o")],
                     tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"thermesh: error: {cfg}:2: unknown key 'conductivty' " \
@@ -105,13 +106,13 @@ def test_bad_config_exit_2(tmp_path):
 
 
 def test_negative_flag_exit_2(tmp_path):
-    proc = _run_cli(["solve", FLP, "--power", PTRACE, "--htc", "-5", "--out", str(tmp_path / "o")], tmp_path)
+    proc = _run_cli(["solve", "--model", "lumped", FLP, "--power", PTRACE, "--htc", "-5", "--out", str(tmp_path / "o")], tmp_path)
     assert proc.returncode == 2 and "htc must be positive" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
 def test_missing_file_exit_2(tmp_path):
-    proc = _run_cli(["solve", str(tmp_path / "nope.flp"), "--power", PTRACE, "--out", str(tmp_path / "o")],
+    proc = _run_cli(["solve", "--model", "lumped", str(tmp_path / "nope.flp"), "--power", PTRACE, "--out", str(tmp_path / "o")],
                     tmp_path)
     assert proc.returncode == 2 and "nope.flp" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -124,7 +125,7 @@ def test_version():
 @pytest.mark.parametrize("method", ["amr", "power", "coarse", "oracle", "base"])
 def test_adaptive_methods_from_the_cli(tmp_path, method):
     out = tmp_path / method
-    assert main(["solve", FLP, "--power", PTRACE, "--mesh", method, "--tol", "5e-3", "--no-png",
+    assert main(["solve", "--model", "lumped", FLP, "--power", PTRACE, "--mesh", method, "--tol", "5e-3", "--no-png",
                  "--out", str(out)]) == 0
     r = json.loads((out / "result.json").read_text())
     assert r["mesh"]["method"] == method and r["mesh"]["solves"] >= 1
@@ -146,7 +147,7 @@ def test_conform_makes_the_mesh_follow_every_cell_of_a_map(tmp_path):
     runs = {}
     for flag in ([], ["--conform"]):
         out = tmp_path / ("conform" if flag else "default")
-        assert main(["solve", FLP, "--power", str(tmp_path / "map.npy"), "--resolution", "10",
+        assert main(["solve", "--model", "lumped", FLP, "--power", str(tmp_path / "map.npy"), "--resolution", "10",
                      "--no-png", *flag, "--out", str(out)]) == 0
         runs[bool(flag)] = json.loads((out / "result.json").read_text()), read_vtu(out / "temperature.vtu")[0]
     (default, mesh), (conform, mesh_c) = runs[False], runs[True]
@@ -160,14 +161,14 @@ def test_conform_makes_the_mesh_follow_every_cell_of_a_map(tmp_path):
 
 def test_compare_and_batch_take_conform(tmp_path):
     out = tmp_path / "cmp"
-    assert main(["compare", FLP, "--power", PTRACE, "--methods", "power", "--tolerances", "1e-2",
+    assert main(["compare", "--model", "lumped", FLP, "--power", PTRACE, "--methods", "power", "--tolerances", "1e-2",
                  "--resolutions", "10,20", "--conform", "--out", str(out)]) == 0
     assert json.loads((out / "compare.json").read_text())["conform"] is True
     cases, batch = tmp_path / "cases", tmp_path / "batch"
     cases.mkdir()
     shutil.copy(FLP, cases / "ev6.flp")
     shutil.copy(PTRACE, cases / "ev6.ptrace")
-    assert main(["batch", str(cases), "--resolution", "10", "--no-png", "--conform",
+    assert main(["batch", "--model", "lumped", str(cases), "--resolution", "10", "--no-png", "--conform",
                  "--out", str(batch)]) == 0
     case = json.loads(next(batch.glob("cases/*/case.json")).read_text())
     assert case["options"]["conform"] is True
@@ -175,7 +176,7 @@ def test_compare_and_batch_take_conform(tmp_path):
 
 @pytest.mark.parametrize("flags", [["--tol", "0"], ["--tol", "2"], ["--budget", "0"], ["--resolution", "x"]])
 def test_bad_option_values_exit_2(tmp_path, flags):
-    proc = _run_cli(["solve", FLP, "--power", PTRACE, "--mesh", "amr", *flags, "--out", str(tmp_path / "o")],
+    proc = _run_cli(["solve", "--model", "lumped", FLP, "--power", PTRACE, "--mesh", "amr", *flags, "--out", str(tmp_path / "o")],
                     tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
@@ -183,7 +184,7 @@ def test_bad_option_values_exit_2(tmp_path, flags):
 
 def test_predict_writes_hotspots(tmp_path):
     out = tmp_path / "pred"
-    assert main(["predict", FLP, "--power", PTRACE, "--out", str(out)]) == 0
+    assert main(["predict", "--model", "lumped", FLP, "--power", PTRACE, "--out", str(out)]) == 0
     data = json.loads((out / "hotspots.json").read_text())
     assert (out / "hotspots.png").exists()
     top = data["hotspots"][0]
@@ -203,7 +204,7 @@ def test_tampered_model_exit_2(tmp_path):
     data = bytearray(model.read_bytes())
     data[100] ^= 1
     model.write_bytes(bytes(data))
-    proc = _run_cli(["predict", FLP, "--power", PTRACE, "--model", str(model), "--out", str(tmp_path / "o")],
+    proc = _run_cli(["predict", "--model", "lumped", FLP, "--power", PTRACE, "--hotspot-model", str(model), "--out", str(tmp_path / "o")],
                     tmp_path)
     assert proc.returncode == 2 and "SHA-256" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
@@ -213,7 +214,7 @@ def test_generate_then_solve_a_generated_case(tmp_path):
     assert main(["generate", "--count", "2", "--seed", "4", "--out", str(tmp_path / "g")]) == 0
     flp = sorted((tmp_path / "g").glob("*.flp"))[0]
     out = tmp_path / "s"
-    assert main(["solve", str(flp), "--power", str(flp.with_suffix(".ptrace")), "--config",
+    assert main(["solve", "--model", "lumped", str(flp), "--power", str(flp.with_suffix(".ptrace")), "--config",
                  str(flp.with_suffix(".toml")), "--mesh", "adaptive", "--tol", "5e-3", "--no-png",
                  "--out", str(out)]) == 0
     r = json.loads((out / "result.json").read_text())

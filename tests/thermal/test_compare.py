@@ -126,7 +126,7 @@ def report(tmp_path_factory):
     (out / "report.html").write_text("old")
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        rc = main(["compare", str(flp), "--power", str(ptrace), "--methods", ",".join(METHODS),
+        rc = main(["compare", "--model", "lumped", str(flp), "--power", str(ptrace), "--methods", ",".join(METHODS),
                    "--tolerances", ",".join(map(str, TOLERANCES)),
                    "--resolutions", ",".join(map(str, RESOLUTIONS)), "--out", str(out)])
     return {"rc": rc, "out": out, "stdout": stdout.getvalue(),
@@ -237,7 +237,7 @@ def test_bad_input_exits_2_without_output(tmp_path, capsys):
     flp = tmp_path / "bad.flp"
     flp.write_text("hot\t0.0003\t0.0003\t0\t0\nthis is not a block line\n")
     out = tmp_path / "result"
-    rc = main(["compare", str(flp), "--power", str(ptrace), "--methods", "power",
+    rc = main(["compare", "--model", "lumped", str(flp), "--power", str(ptrace), "--methods", "power",
                "--tolerances", "1e-2", "--resolutions", "20", "--out", str(out)])
     err = capsys.readouterr().err
     assert rc == 2

@@ -59,17 +59,20 @@ def main_batch(args) -> int:
         anything is written, which the CLI reports as one line with exit status 2.
     """
     from thermal.config import build_model, read_config
+    from thermal.inputs import check_model_options
 
     start = time.perf_counter()
     options = build_options(args)
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise InputError(args.out, "--out exists and is not a directory")
     cases = read_cases(args.input)
-    config = read_config(options["config"]) if options["config"] else {}
-    try:
-        build_model(config, options["parameters"])
-    except InputError as exc:
-        raise InputError("command line", exc.problem) from None
+    check_model_options(options)
+    if options["model"] == "lumped":
+        config = read_config(options["config"]) if options["config"] else {}
+        try:
+            build_model(config, options["parameters"])
+        except InputError as exc:
+            raise InputError("command line", exc.problem) from None
     rows = run_batch(cases, args.out, args.task, options, workers=getattr(args, "workers", 1),
                      scheduler=getattr(args, "scheduler", None),
                      progress=getattr(args, "progress", True))

@@ -240,16 +240,19 @@ def build_options(args) -> dict:
         options. Recorded in every ``case.json``: a case reruns when
         they change.
     """
+    from thermal.inputs import model_options
+
     task = getattr(args, "task", "solve")
-    config = getattr(args, "config", None)
-    options: dict[str, Any] = {
-        "parameters": {k: float(v) for k in PARAMETERS if (v := getattr(args, k, None)) is not None},
-        "config": str(Path(config).expanduser().resolve()) if config else None,
-    }
+    options: dict[str, Any] = model_options(args)
+    options.pop("lcf")  # each case is a floorplan of its own
     if task != "compare":  # compare's report always has its figures
         options["png"] = not getattr(args, "no_png", False)
     if task == "solve":
-        options.update(mesh=getattr(args, "mesh", "uniform"), tol=float(getattr(args, "tol", 1e-3)),
+        from thermal.cli import MESH_DEFAULTS
+
+        mesh, tol = MESH_DEFAULTS[options["model"]]
+        options.update(mesh=getattr(args, "mesh", None) or mesh,
+                       tol=float(tol if getattr(args, "tol", None) is None else args.tol),
                        budget=getattr(args, "budget", None),
                        resolution=int(getattr(args, "resolution", 200)),
                        conform=bool(getattr(args, "conform", False)),
@@ -262,8 +265,8 @@ def build_options(args) -> dict:
                        resolutions=[int(r) for r in getattr(args, "resolutions", [25, 50, 100, 200, 400])],
                        conform=bool(getattr(args, "conform", False)))
     elif task == "predict":
-        model = getattr(args, "model", None)
-        options["model"] = str(Path(model).expanduser().resolve()) if model else None
+        model = getattr(args, "hotspot_model", None)
+        options["hotspot_model"] = str(Path(model).expanduser().resolve()) if model else None
     else:
         raise ValueError(f"unknown task {task!r}: choose from {', '.join(TASKS)}")
     return _normal(options)
@@ -301,13 +304,18 @@ def fingerprint(case: Case, options: dict) -> dict:
 def load_case(case: Case, options: dict):
     """The floorplan and model of a case (parameters: JSON file < ``--config`` < the case's
     TOML < flags < manifest columns)."""
-    from thermal.config import build_model, read_config
-    from thermal.io import read_floorplan
+    from thermal.config import read_config
+    from thermal.inputs import read_problem
 
     if case.problem:
         raise InputError(case.flp, case.problem)
-    floorplan, file_params = read_floorplan(case.flp, case.ptrace)
-    config = read_config(options["config"]) if options.get("config") else {}
     own = read_config(case.config) if case.config else {}
     row = {k: v for k, v in case.params.items() if k in PARAMETERS}
-    return floorplan, build_model(file_params, config, own, options.get("parameters"), row)
+    # The manifest's columns win over the flags: applied last.
+    floorplan, model = read_problem(case.flp, case.ptrace, {**options, "lcf": None},
+                                    extra_parameters=(own,))
+    if row:
+        floorplan, model = read_problem(case.flp, case.ptrace,
+                                        {**options, "lcf": None, "parameters": {**options["parameters"], **row}},
+                                        extra_parameters=(own,))
+    return floorplan, model

@@ -172,7 +172,7 @@ def run_case(case: Case, task: str, options: dict, out: str | Path, threads: int
                                    start=start)
                     row.update(_solution_row(sol))
                 elif task == "predict":
-                    doc = predict_to(floorplan, model, stage, model_path=options.get("model"),
+                    doc = predict_to(floorplan, model, stage, model_path=options.get("hotspot_model"),
                                      png=options.get("png", True))
                     top = doc["hotspots"][0] if doc["hotspots"] else {}
                     row.update(method="predict", hotspots=len(doc["hotspots"]),
