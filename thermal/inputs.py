@@ -57,8 +57,8 @@ def check_model_options(options: dict) -> None:
         raise InputError("command line", f"{given} sets the lumped die: add --model lumped "
                          "(the default model is the package stack; --package, --stack or --lcf "
                          "change it)")
-    if len(stack_files) > 1:
-        raise InputError("command line", f"give one of {', '.join(stack_files)}")
+    if options.get("stack") and len(stack_files) > 1:
+        raise InputError("command line", "--stack describes the whole stack: not with --package or --lcf")
 
 
 def read_problem(floorplan_path, power_path, options: dict, *, snap: bool = True,

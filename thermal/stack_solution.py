@@ -136,7 +136,8 @@ def face_mesh(plane: MeshTri, present: np.ndarray) -> tuple[MeshTri, np.ndarray,
     tris = np.flatnonzero(present)
     t = plane.t[:, tris]
     nodes, inverse = np.unique(t, return_inverse=True)
-    return MeshTri(plane.p[:, nodes], inverse.reshape(t.shape)), nodes, tris
+    return (MeshTri(np.ascontiguousarray(plane.p[:, nodes]), np.ascontiguousarray(inverse.reshape(t.shape))),
+            nodes, tris)
 
 
 def solve_stack_on(floorplan: Floorplan, stack: Stack, plane: MeshTri, mesh_info: dict,

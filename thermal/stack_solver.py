@@ -333,9 +333,14 @@ def solve_prisms(A: sp.csr_matrix, b: np.ndarray, mesh: PrismMesh, geometry: Ele
     from thermal.line_multigrid import LineMultigrid, pcg
     from thermal.threads import one_thread
 
+    from thermal.solver import _direct, _relative_residual
+
     start = time.perf_counter()
     if A.shape[0] < DIRECT_BELOW:
-        return solve_linear(A, b, rtol)
+        u = _direct(A, b)
+        res = _relative_residual(A, u, b)
+        if np.isfinite(res) and res <= 10 * rtol:
+            return u, SolveInfo("direct", 0, res, time.perf_counter() - start)
     ones = np.ones(mesh.plane.t.shape[1])
     x0, y0, x1, y1 = mesh.plane.p[0].min(), mesh.plane.p[1].min(), mesh.plane.p[0].max(), mesh.plane.p[1].max()
     K, M = _plane_matrices(mesh.plane, geometry, ones, ones / max(x1 - x0, y1 - y0) ** 2)
