@@ -14,13 +14,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Solve the bundled HotSpot ev6 example on a uniform and on an ML-guided adaptive mesh, both
-## checked against the exact solution (out/ev6-uniform, out/ev6-adaptive), then compare every
-## meshing method against the exact solution (out/ev6-compare/report.html, about 40 s).
+## Solve the bundled HotSpot ev6 example under HotSpot's default package (out/ev6); the same
+## on its equal-footprint variant at 0.1 %, checked against the exact series (out/ev6-exact);
+## a two-die 3D stack from a HotSpot LCF (out/two-die); then compare every meshing method on the
+## lumped die against its exact solution (out/ev6-compare/report.html). About a minute.
 demo: install
-	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --resolution 200 --verify --out out/ev6-uniform
-	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --mesh adaptive --tol 1e-3 --verify --out out/ev6-adaptive
-	$(BIN)/thermesh compare examples/ev6.flp --power examples/gcc.ptrace --out out/ev6-compare
+	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --out out/ev6
+	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --stack examples/package/equal_footprint.toml --tol 1e-3 --verify --out out/ev6-exact
+	$(BIN)/thermesh solve --lcf examples/package/two_die.lcf --power examples/package/two_die.ptrace --package examples/package/hotspot.config --materials examples/package/hotspot.materials --out out/two-die
+	$(BIN)/thermesh compare examples/ev6.flp --power examples/gcc.ptrace --model lumped --out out/ev6-compare
 
 ## Run the test suite (the command CI runs).
 test: install
