@@ -113,7 +113,7 @@ def run_method(floorplan, model, reference, method: str, param, *, grid_points: 
     reference : CachedReference or SeriesSolution
         The exact solution (``.peak``, ``.floorplan``, ``.rise_on_grid(nx, ny)``).
     method : str
-        ``"uniform"`` or a method of :data:`thermal.adaptive.METHODS`.
+        ``"uniform"`` or a method of :data:`thermal.simulate.METHODS`.
     param : int or float
         The resolution for ``"uniform"``, else the relative tolerance.
     grid_points : int

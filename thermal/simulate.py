@@ -13,7 +13,8 @@ import time
 
 from skfem import MeshTri
 
-from thermal.adaptive import METHODS
+from hotspot_ml.mesh import solve_adaptive
+from thermal.adaptive import METHODS as PHYSICS_METHODS
 from thermal.floorplan import Floorplan
 from thermal.physics import LumpedDie
 from thermal.solution import Solution, element_centroids, solve_on
@@ -21,6 +22,9 @@ from thermal.stack import Stack, hotspot_package
 from thermal.stack_solution import base_mesh, solve_model_on, uniform_mesh
 
 __all__ = ["solve", "make_mesh", "default_model", "Solution", "solve_on", "element_centroids"]
+
+#: Every adaptive meshing method by name (:mod:`thermal.adaptive`, and the hotspot model's).
+METHODS = {**PHYSICS_METHODS, "adaptive": solve_adaptive}
 
 
 def default_model() -> Stack:

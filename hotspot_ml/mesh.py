@@ -1,0 +1,51 @@
+"""The ``adaptive`` meshing method: the hotspot model places the fine mesh.
+
+The regressor predicts the field from the floorplan alone (:mod:`hotspot_ml.predict`), sizes
+follow its curvature (:func:`hotspot_ml.predict.size_field`), and one solve follows
+(:func:`thermal.adaptive.solve_with_field`). A stack, which the model has not learned, is sized
+from its cheap physics instead (the ``power`` method), and ``result.json`` says so.
+"""
+from __future__ import annotations
+
+import time
+
+from thermal.adaptive import solve_power, solve_with_field
+from thermal.solution import Solution
+from thermal.stack import Stack
+
+
+def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regressor=None,
+                   conform: bool = False) -> Solution:
+    """Predict the field with the ML model, size the mesh from it, solve once.
+
+    ``regressor`` defaults to the shipped model (loaded once per process and cached; its
+    loading time is recorded apart as ``model_load_s``). The predicted hotspots are kept in
+    ``extra["predicted_hotspots"]``; ``result.json`` records them beside the solved field's.
+    """
+    if isinstance(model, Stack):
+        # The hotspot model knows the lumped die only: a stack sizes from its cheap physics.
+        sol = solve_power(floorplan, model, tol, budget, conform)
+        sol.mesh_info.update({"method": "adaptive", "sizing": "physics: the truncated series of the "
+                              "nearest equal-footprint stack (the hotspot model is trained on the "
+                              "lumped die only)"})
+        return sol
+    start = time.perf_counter()
+    # The first call imports scikit-learn: counted with the model's loading, not the prediction.
+    from hotspot_ml.model import cached_model
+    from hotspot_ml.predict import predict, size_field
+    from thermal.hotspots import find_hotspots
+
+    load_s = time.perf_counter() - start
+    if regressor is None:
+        regressor, _, seconds = cached_model()
+        load_s += seconds
+    prediction = predict(floorplan, model, regressor)
+    field = size_field(prediction, floorplan, model, tol)
+    timing = {"model_load_s": load_s, "predict_s": prediction.seconds,
+              "estimate_s": time.perf_counter() - start - load_s}
+    sol = solve_with_field(floorplan, model, field, {"method": "adaptive", "tol": tol, "budget": budget},
+                           timing, budget, conform=conform)
+    # Those of the solved field are found when the result is written (Solution.hotspots).
+    sol.extra["predicted_hotspots"] = find_hotspots(prediction.xs, prediction.ys, prediction.rise,
+                                                    floorplan, model.ambient)
+    return sol
