@@ -79,10 +79,16 @@ class PrismMesh:
 
     @cached_property
     def active_nodes(self) -> np.ndarray:
-        """Boolean (n_nodes,): nodes some prism touches."""
-        out = np.zeros(self.n_nodes, bool)
-        out[self.wedges.ravel()] = True
-        return out
+        """Boolean (n_nodes,): nodes some prism touches (per region, then per level: no prism
+        is built)."""
+        touched = np.zeros((self.region_present.shape[0], self.n_plane), bool)
+        for r, present in enumerate(self.region_present):
+            touched[r, self.plane.t[:, present].ravel()] = True
+        by_sublayer = touched[self.sublayer_region]  # (S, n_plane)
+        out = np.zeros((self.n_levels, self.n_plane), bool)
+        out[:-1] |= by_sublayer
+        out[1:] |= by_sublayer
+        return out.reshape(-1)
 
     def points(self) -> np.ndarray:
         """(n_nodes, 3) coordinates of every node (inactive ones included)."""

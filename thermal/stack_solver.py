@@ -208,26 +208,35 @@ class PlanePattern:
 
     def tridiagonal(self, diagonal: list[np.ndarray], upper: list[np.ndarray]) -> sp.csr_matrix:
         """The level-major matrix with plane blocks ``diagonal[k]`` at (k, k) and ``upper[k]``
-        at (k, k+1) and (k+1, k) (plane blocks are symmetric), built straight into CSR."""
+        at (k, k+1) and (k+1, k) (plane blocks are symmetric), built straight into CSR: each
+        row of level k holds its row of block (k, k-1), then (k, k), then (k, k+1), so the
+        columns stay sorted; the scatter pattern is computed once for all levels."""
         n, L = self.indptr.size - 1, len(diagonal)
         deg = np.diff(self.indptr)
         row_of = np.repeat(np.arange(n), deg)
         within = np.arange(self.nnz) - self.indptr[row_of]
+        layouts = {}
+
+        def layout(blocks: int):
+            """Where the b-th block's entries go in a level's row-major data, and their columns
+            relative to the first block's level."""
+            if blocks not in layouts:
+                base = blocks * self.indptr[row_of] + within
+                target = np.concatenate([base + b * deg[row_of] for b in range(blocks)])
+                cols = np.empty(blocks * self.nnz, np.int64)
+                cols[target] = np.concatenate([self.indices + b * n for b in range(blocks)])
+                layouts[blocks] = (target, cols)
+            return layouts[blocks]
+
         data, indices, counts = [], [], []
         for k in range(L):
-            blocks = ([(upper[k - 1], k - 1)] if k > 0 else []) + [(diagonal[k], k)] \
-                + ([(upper[k], k + 1)] if k < L - 1 else [])
-            nb = len(blocks)
-            d = np.empty(nb * self.nnz)
-            c = np.empty(nb * self.nnz, np.int64)
-            base = nb * self.indptr[row_of] + within
-            for b, (values, level) in enumerate(blocks):
-                target = base + b * deg[row_of]
-                d[target] = values
-                c[target] = self.indices + level * n
+            values = ([upper[k - 1]] if k > 0 else []) + [diagonal[k]] + ([upper[k]] if k < L - 1 else [])
+            target, cols = layout(len(values))
+            d = np.empty(target.size)
+            d[target] = np.concatenate(values)
             data.append(d)
-            indices.append(c)
-            counts.append(nb * deg)
+            indices.append(cols + (k - (k > 0)) * n)
+            counts.append(len(values) * deg)
         indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
         return sp.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr),
                              shape=(L * n, L * n))
