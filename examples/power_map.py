@@ -14,6 +14,7 @@ import numpy as np
 import thermal
 from thermal.io import write_power_map
 from thermal.metrics import verify
+from thermal.output import write_solution
 
 HERE = Path(__file__).resolve().parent
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out/power_map")
@@ -43,5 +44,5 @@ for label, options in runs.items():
     print(f"{label:>24} {sol.mesh.t.shape[1]:>9,} {v['max_error_pct_of_peak_rise']:>11.3f} "
           f"{sol.timing['total_s']:>8.3f}")
     if label.startswith("power"):
-        sol.write(out / "power")
+        write_solution(sol, out / "power")
 print(f"wrote {out / 'map.npy'} and {out / 'power'}/")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import thermal
 from thermal.metrics import verify
+from thermal.output import write_solution
 
 HERE = Path(__file__).resolve().parent
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out/quickstart")
@@ -26,5 +27,5 @@ for resolution in (25, 50, 100, 200, 400):
 # Query anywhere, vectorised: the temperature along the die's top edge.
 x = [0.002, 0.008, 0.0101, 0.014]
 print("T along y = 16 mm:", sol.temperature_at(x, [0.016] * 4).round(2))
-sol.write(out)
+write_solution(sol, out)
 print(f"wrote {sorted(p.name for p in out.iterdir())} to {out}")

@@ -87,7 +87,7 @@ def cmd_solve(args) -> int:
     mesh, tol = mesh_defaults(model, args.mesh, args.tol)
     sol = solve_to(floorplan, model, args.out, mesh=mesh, resolution=args.resolution,
                    tol=tol, budget=args.budget, conform=args.conform, verify=args.verify,
-                   png=not args.no_png, start=start, grid_steady=args.grid_steady)
+                   png=False if args.no_png else args.png, start=start, grid_steady=args.grid_steady)
     pk = sol.peak
     print(f"{floorplan.source}: {sol.mesh_info['elements']:,} elements, peak {pk['temperature']:.3f} K "
           f"at ({pk['x'] * 1e3:.3f}, {pk['y'] * 1e3:.3f}) mm in {pk['block']}, "
@@ -242,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_input_arguments(p)
     add_solve_arguments(p)
     p.add_argument("--no-png", action="store_true", help="skip the PNG picture")
+    p.add_argument("--png", choices=["hottest", "all"], default="hottest",
+                   help="temperature.png shows the hottest power layer's face; 'all' also writes "
+                        "layer_<n>.png for every other power layer")
     p.add_argument("--grid-steady", type=positive_int, metavar="N",
                    help="also write HotSpot's hotspot.grid.steady: every layer on an N x N grid "
                         "over the die, row 0 at the top")

@@ -113,7 +113,7 @@ def _block_tables(sol):
     return [(0, sol.floorplan, sol.block_temperatures())]
 
 
-def write_solution(sol, directory: str | Path, *, png: bool = True,
+def write_solution(sol, directory: str | Path, *, png: bool | str = True,
                    grid_steady: int | None = None) -> list[Path]:
     """Write all result files of ``sol`` into ``directory`` atomically; return their paths.
 
@@ -121,6 +121,8 @@ def write_solution(sol, directory: str | Path, *, png: bool = True,
     the sheet for the lumped die; ``die.vtu`` the junction-side face of layer 0 (the sheet
     itself for the lumped die) and ``layer_<n>.vtu`` that of every other power layer ``n``;
     ``grid_steady``: HotSpot's ``.grid.steady`` of every layer on an N x N grid over the die.
+    ``png``: ``temperature.png`` of the hottest power layer's face; ``"all"`` also
+    ``layer_<n>.png`` of every other power layer.
     """
     from meshes.io import write_vtu
     from thermal.io.hotspot import write_steady
@@ -152,11 +154,28 @@ def write_solution(sol, directory: str | Path, *, png: bool = True,
             write_grid_steady(stage / "hotspot.grid.steady", _grid_layers(sol, grid_steady))
             names.append("hotspot.grid.steady")
         if png:
-            from thermal.plots import plot_temperature
-
-            plot_temperature(sol, stage / "temperature.png")
-            names.append("temperature.png")
+            names += _write_pictures(sol, stage, every=png == "all")
     return [Path(directory) / n for n in names]
+
+
+def _write_pictures(sol, stage: Path, every: bool) -> list[str]:
+    """``temperature.png`` of the hottest power layer's face (the die for the lumped model);
+    with ``every``, ``layer_<n>.png`` of the others."""
+    from thermal.plots import plot_temperature
+
+    if not hasattr(sol, "faces"):
+        plot_temperature(sol, stage / "temperature.png")
+        return ["temperature.png"]
+    hottest = max(range(len(sol.faces)), key=lambda i: sol.faces[i].rise.max())
+    names = []
+    for i, face in enumerate(sol.faces):
+        if i != hottest and not every:
+            continue
+        name = "temperature.png" if i == hottest else f"layer_{face.layer}.png"
+        title = None if len(sol.faces) == 1 else f"Power layer {face.layer} ({sol.model.layers[face.layer].name})"
+        plot_temperature(sol.face_solution(i), stage / name, title=title)
+        names.append(name)
+    return names
 
 
 def _write_stack_vtu(path: Path, sol) -> None:

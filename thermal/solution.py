@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 from skfem import MeshTri
@@ -125,12 +124,6 @@ class Solution:
         from thermal.estimate import error_estimate
 
         return error_estimate(self)
-
-    def write(self, directory: str | Path, **kwargs) -> list[Path]:
-        """Write result.json, temperature.vtu, temperature.png, blocks.csv and hotspot.steady."""
-        from thermal.output import write_solution
-
-        return write_solution(self, directory, **kwargs)
 
 
 def block_statistics(floorplan: Floorplan, mesh: MeshTri, u: np.ndarray,

@@ -120,6 +120,15 @@ class StackSolution(Solution):
         locator = PointLocator(mesh)
         return [locator.interpolate_grid(avg[nodes], xs, ys) for avg in self.layer_averages()]
 
+    def face_solution(self, i: int) -> Solution:
+        """Power layer ``i``'s face as a plain :class:`Solution` (its own floorplan and mesh)."""
+        if i == 0:
+            return self
+        face = self.faces[i]
+        block = face.floorplan.block_at(*element_centroids(face.mesh))
+        return Solution(face.floorplan, self.model, face.mesh, face.rise, block, self.timing,
+                        self.mesh_info, self.solver)
+
     def layer_peaks(self) -> list[dict]:
         """Peak of each power layer's top face."""
         out = []

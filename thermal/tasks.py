@@ -11,12 +11,12 @@ __all__ = ["solve_to", "predict_to", "compare_to"]
 
 def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
              resolution: int = 200, tol: float = 1e-3, budget: int | None = None,
-             conform: bool = False, verify: bool = False, png: bool = True,
+             conform: bool = False, verify: bool = False, png: bool | str = True,
              start: float | None = None, grid_steady: int | None = None):
     """Solve a floorplan and write its result files into ``directory`` (atomically).
 
     The body of ``thermesh solve``: :func:`thermal.simulate.solve`, the end-to-end time, the
-    optional verification against the exact series, :meth:`Solution.write`.
+    optional verification against the exact series, :func:`thermal.output.write_solution`.
 
     Parameters
     ----------
@@ -27,8 +27,8 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
         As :func:`thermal.simulate.solve`.
     verify : bool
         Also compute the exact series and record the error (``sol.extra["verification"]``).
-    png : bool
-        Write ``temperature.png``.
+    png : bool or "all"
+        Write ``temperature.png`` (the hottest power layer's face); ``"all"``: every layer's.
     grid_steady : int, optional
         Also write HotSpot's ``hotspot.grid.steady`` on an N x N grid.
     start : float, optional
@@ -39,6 +39,7 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
     -------
     Solution
     """
+    from thermal.output import write_solution
     from thermal.simulate import solve
 
     start = time.perf_counter() if start is None else start
@@ -49,7 +50,7 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
         from thermal.metrics import verify as verify_solution
 
         sol.extra["verification"] = verify_solution(sol)
-    sol.write(directory, png=png, grid_steady=grid_steady)
+    write_solution(sol, directory, png=png, grid_steady=grid_steady)
     return sol
 
 
