@@ -258,7 +258,7 @@ def _error(exc: BaseException) -> str:
 def evaluate(name: str, group: str, build, regressor) -> tuple[dict, tuple | None]:
     """Metrics row of one floorplan, and (floorplan, package) if it could be built."""
     from hotspot_ml.predict import predict
-    from thermal.hotspots import find_hotspots
+    from thermal.physics.hotspots import find_hotspots
     from hotspot_ml.train import grid_metrics, cell_maxima
     from thermal import SeriesSolution
 

@@ -12,7 +12,7 @@ end to end (verification excluded; the oracle's time includes evaluating its own
 solution, which it needs to build the mesh).
 From the runs, log-log interpolation gives the elements and seconds each method needs for a
 maximum error of 0.5 % and 0.1 %, and the savings against uniform meshes. Running and measuring
-a method and the interpolation are those of ``thermesh compare`` (:mod:`thermal.compare`).
+a method and the interpolation are those of ``thermesh compare`` (:mod:`thermal.app.compare`).
 
     python benchmarks/meshing.py            # full table (about 5 minutes on 2 cores)
     python benchmarks/meshing.py --quick    # resolutions to 400, two tolerances (about 2 minutes)
@@ -164,16 +164,16 @@ def uniform_elements(fp, resolution: int, conform: bool = False) -> int:
 
 
 def run_one(fp, model, ref, method: str, param, grid_points: int, conform: bool = False) -> dict:
-    """One run measured against the cached reference (:func:`thermal.compare.run_method`)."""
-    from thermal.compare import run_method
+    """One run measured against the cached reference (:func:`thermal.app.compare.run_method`)."""
+    from thermal.app.compare import run_method
 
     return run_method(fp, model, ref, method, param, grid_points=grid_points, conform=conform)[0]
 
 
 # ---------------------------------------------------------------------------------- analysis
 def summarize(results: dict) -> dict:
-    """Cost of each method at each target, per floorplan (:func:`thermal.compare.summarize`)."""
-    from thermal.compare import summarize as summarize_runs
+    """Cost of each method at each target, per floorplan (:func:`thermal.app.compare.summarize`)."""
+    from thermal.app.compare import summarize as summarize_runs
 
     return {name: summarize_runs(runs, METHODS, TARGETS) for name, runs in results.items()}
 
@@ -292,8 +292,8 @@ def main() -> None:
 
     from hotspot_ml.model import cached_model
     from thermal import LumpedDie, SeriesSolution
-    from thermal.compare import REPEAT_BELOW_S, REPEATS, CachedReference
-    from thermal.output import write_json
+    from thermal.app.compare import REPEAT_BELOW_S, REPEATS, CachedReference
+    from thermal.app.output import write_json
 
     # The ML model is loaded once per process (as in a batch run): keep that out of the timings;
     # it is reported on its own.

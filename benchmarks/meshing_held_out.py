@@ -7,9 +7,9 @@ error of 0.5 % of the exact peak rise, and how closely does each honour its ``to
 
 For each floorplan of at most :data:`MAX_BLOCKS` blocks (the exact reference of larger ones
 takes minutes), ``power``, ``adaptive`` and ``oracle`` run over :data:`TOLERANCES`; each run is
-measured against the exact series as in ``thermesh compare`` (:func:`thermal.compare.run_method`,
+measured against the exact series as in ``thermesh compare`` (:func:`thermal.app.compare.run_method`,
 runs under 2 s timed best of 3), and elements and seconds at 0.5 % come from the same log-log
-interpolation (:func:`thermal.compare.needed`). Ratios are per floorplan, then summarised by
+interpolation (:func:`thermal.app.compare.needed`). Ratios are per floorplan, then summarised by
 their median and 10th / 90th percentiles.
 
 ``oracle`` (sizes from the exact solution) bounds what a better *prediction* of the field could
@@ -54,7 +54,7 @@ RATIOS = (("adaptive", "power", "elements"), ("adaptive", "power", "time_s"),
 def measure(fp, package) -> dict:
     """Every method's runs on one floorplan, and its cost at :data:`TARGET_PCT`."""
     from thermal import SeriesSolution
-    from thermal.compare import CachedReference, needed, run_method
+    from thermal.app.compare import CachedReference, needed, run_method
 
     ref = CachedReference(SeriesSolution(fp, package, rtol=1e-4, max_modes=4096))
     out = {}
@@ -81,9 +81,9 @@ def resized_runs(fp, package, ref) -> list[dict]:
 
     from hotspot_ml.predict import predict, size_field
     from meshes.size_field import SizeField
-    from thermal.adaptive import solve_with_field
-    from thermal.estimate import H_MAX_FRACTION
-    from thermal.metrics import errors_against
+    from thermal.physics.adaptive import solve_with_field
+    from thermal.physics.estimate import H_MAX_FRACTION
+    from thermal.physics.metrics import errors_against
 
     pred = predict(fp, package)
     fine = 4  # exact values on a grid 4x finer than the prediction's; a cell is +-4 points

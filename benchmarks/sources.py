@@ -15,7 +15,7 @@ a 1601-point grid, % of the exact peak rise; time = ``thermal.solve`` end to end
 3 runs under 2 s, the ML model loaded once beforehand): uniform meshes (which now cut through
 cells) over resolutions, ``adaptive`` and ``power`` over tolerances, and the meshes that follow
 every cell or tile (``--conform``). Elements and seconds needed for 0.1 % (log-log
-interpolation, :func:`thermal.compare.needed`) give the targets' ratios.
+interpolation, :func:`thermal.app.compare.needed`) give the targets' ratios.
 
 Part 2 -- scale: reading a 1024 x 1024 map (.npy and CSV) and integrating it over meshes; the
 coefficients of its exact series (two matrix products); a 10^5-tile floorplan read, validated
@@ -67,7 +67,7 @@ def ev6_map_watts(n: int, seed: int = 0, sigma: float = 0.3) -> np.ndarray:
 
 
 def map_floorplan(n: int):
-    from thermal.floorplan import PowerMap
+    from thermal.geometry.floorplan import PowerMap
     from thermal.io import read_flp
     from thermal import Floorplan
 
@@ -101,7 +101,7 @@ def tile_floorplan(k: int, tile: float = 8e-6):
 # ---------------------------------------------------------------------------------- part 1
 def accuracy_runs(name, fp, runs, conform_runs, log) -> dict:
     from thermal import LumpedDie, SeriesSolution
-    from thermal.compare import CachedReference, run_method
+    from thermal.app.compare import CachedReference, run_method
 
     model = LumpedDie()
     start = time.perf_counter()
@@ -124,7 +124,7 @@ def accuracy_runs(name, fp, runs, conform_runs, log) -> dict:
 
 def map_summary(result) -> dict:
     """Elements and time for 0.1 % of each method (interpolated), and the targets' ratios."""
-    from thermal.compare import needed
+    from thermal.app.compare import needed
 
     out = {}
     for method in ("uniform", "adaptive", "power"):
@@ -173,7 +173,7 @@ def scale_map(n: int, log) -> dict:
     from meshes.uniform import init_uniform
     from thermal import solve
     from thermal.io import read_floorplan, write_power_map
-    from thermal.series import _coefficient_matrix, _SourceIntervals, _Sources
+    from thermal.exact.series import _coefficient_matrix, _SourceIntervals, _Sources
 
     watts = ev6_map_watts(n, seed=1)
     out = {"cells": n * n}
@@ -270,7 +270,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hotspot_ml.model import cached_model
-    from thermal.output import write_json
+    from thermal.app.output import write_json
 
     cached_model()  # once per process, as in a batch run: not in adaptive's times
 

@@ -13,8 +13,8 @@ import numpy as np
 
 import thermal
 from thermal.io import write_power_map
-from thermal.metrics import verify
-from thermal.output import write_solution
+from thermal.physics.metrics import verify
+from thermal.app.output import write_solution
 
 HERE = Path(__file__).resolve().parent
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out/power_map")

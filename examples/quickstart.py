@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import thermal
-from thermal.metrics import verify
-from thermal.output import write_solution
+from thermal.physics.metrics import verify
+from thermal.app.output import write_solution
 
 HERE = Path(__file__).resolve().parent
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out/quickstart")

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from meshes.size_field import grid_over
-from thermal.raster import Raster, rasterize
-from thermal.series import reflected_blurs, truncated_rises_on_grid
+from thermal.geometry.raster import Raster, rasterize
+from thermal.exact.series import reflected_blurs, truncated_rises_on_grid
 
 #: Grid nodes along the die's longer side.
 POINTS = 129

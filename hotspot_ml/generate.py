@@ -66,7 +66,7 @@ Total power
 Power trace
     One row in half the cases, else 2-6 rows of per-block lognormal fluctuations (sigma 0.05-0.5)
     whose mean is the block's power; the floorplan's power is exactly the mean of the written rows.
-Package (:class:`~thermal.physics.LumpedDie`)
+Package (:class:`~thermal.geometry.lumped.LumpedDie`)
     conductivity uniform on [100, 150] W/(m K); thickness log-uniform on [50 um, 0.8 mm];
     htc log-uniform on [2e3, 1e5] W/(m^2 K); ambient uniform on [298, 330] K; 4 significant digits.
 """
@@ -82,9 +82,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from thermal.floorplan import Floorplan
+from thermal.geometry.floorplan import Floorplan
 from thermal.io.hotspot import write_flp, write_ptrace
-from thermal.physics import LumpedDie
+from thermal.geometry.lumped import LumpedDie
 
 __all__ = ["STYLES", "random_case", "generate", "main_generate"]
 
@@ -928,7 +928,7 @@ def generate(count: int, seed: int, out: str | Path, workers: int = 1,
         The ``.flp`` files, in case order. The ``.ptrace`` holds a header of block names and one
         or a few rows of watts (steady power = their mean); the ``.toml`` holds the package
         parameters ``conductivity``, ``thickness``, ``htc`` and ``ambient``, readable by
-        :func:`thermal.config.read_config`. Each file is written to a temporary name and renamed.
+        :func:`thermal.app.config.read_config`. Each file is written to a temporary name and renamed.
     """
     return [p for p, _, _ in _generate(count, seed, out, workers, progress)]
 

@@ -2,16 +2,16 @@
 
 The regressor predicts the field from the floorplan alone (:mod:`hotspot_ml.predict`), sizes
 follow its curvature (:func:`hotspot_ml.predict.size_field`), and one solve follows
-(:func:`thermal.adaptive.solve_with_field`). A stack, which the model has not learned, is sized
+(:func:`thermal.physics.adaptive.solve_with_field`). A stack, which the model has not learned, is sized
 from its cheap physics instead (the ``power`` method), and ``result.json`` says so.
 """
 from __future__ import annotations
 
 import time
 
-from thermal.adaptive import solve_power, solve_with_field
-from thermal.solution import Solution
-from thermal.stack import Stack
+from thermal.physics.adaptive import solve_power, solve_with_field
+from thermal.physics.solution import Solution
+from thermal.geometry.stack import Stack
 
 
 def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regressor=None,
@@ -33,7 +33,7 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
     # The first call imports scikit-learn: counted with the model's loading, not the prediction.
     from hotspot_ml.model import cached_model
     from hotspot_ml.predict import predict, size_field
-    from thermal.hotspots import find_hotspots
+    from thermal.physics.hotspots import find_hotspots
 
     load_s = time.perf_counter() - start
     if regressor is None:

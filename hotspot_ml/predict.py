@@ -48,10 +48,10 @@ def predict(floorplan, model, regressor=None, points: int = POINTS) -> Predictio
 
 def physics_prediction(floorplan, stack, points: int = POINTS) -> Prediction:
     """A stack's cheap physics on the prediction grid: the series of the nearest
-    equal-footprint stack (:func:`thermal.series.truncated_rises_on_grid`), modes twice the
+    equal-footprint stack (:func:`thermal.exact.series.truncated_rises_on_grid`), modes twice the
     grid's, every power layer heating the die face."""
     from meshes.size_field import grid_over
-    from thermal.series import truncated_rises_on_grid
+    from thermal.exact.series import truncated_rises_on_grid
 
     start = time.perf_counter()
     xs, ys = grid_over(floorplan.die, points)
@@ -96,7 +96,7 @@ def size_field(prediction: Prediction, floorplan, model, tol: float) -> SizeFiel
 
     Curvature is the larger of the predicted field's Hessian (finite differences on the grid)
     and the bound the equation itself gives, |Laplacian u| = |h u - q| / (k t), with q seen at
-    the elements' own scale (:func:`thermal.estimate.equation_curvature`): that keeps strong
+    the elements' own scale (:func:`thermal.physics.estimate.equation_curvature`): that keeps strong
     sources smaller than the grid refined even where the smooth prediction cannot show their
     peak, sizes elements that straddle a jump of density (meshes need not follow the blocks)
     for the steeper side, and lets cell-level noise average out. The bound is the full
@@ -106,7 +106,7 @@ def size_field(prediction: Prediction, floorplan, model, tol: float) -> SizeFiel
     corner; with the whole Laplacian by up to 1.4x and 0.97x, with fewer elements at equal
     error.)
     """
-    from thermal.estimate import equation_curvature, field_from_curvature, grid_curvature
+    from thermal.physics.estimate import equation_curvature, field_from_curvature, grid_curvature
 
     xs, ys, u = prediction.xs, prediction.ys, prediction.rise
     tol_abs = tol * u.max()

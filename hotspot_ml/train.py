@@ -24,7 +24,7 @@ import numpy as np
 
 from hotspot_ml.features import FEATURE_NAMES, POINTS, compute_features
 from hotspot_ml.predict import predicted_rise, relevant_nodes
-from thermal.hotspots import HOTSPOT_RADIUS, find_hotspots
+from thermal.physics.hotspots import HOTSPOT_RADIUS, find_hotspots
 
 #: Training rows per case: its hottest nodes, and a random sample of the others.
 HOT_ROWS, RANDOM_ROWS = 400, 1600
@@ -51,7 +51,7 @@ def cell_maxima(exact, nx: int, ny: int, factor: int = SUBSAMPLE) -> np.ndarray:
 def label_case(child: np.random.SeedSequence, index: int, keep_grid: bool, points: int = POINTS) -> dict:
     """Features and exact labels of one generated case."""
     from hotspot_ml.generate import random_case
-    from thermal.series import SeriesSolution
+    from thermal.exact.series import SeriesSolution
 
     rng = np.random.default_rng(child)
     floorplan, model = random_case(rng)

@@ -66,7 +66,7 @@ def adapted(domain, size_field, *, budget: int | None = None, base: MeshTri | No
 
     Parameters
     ----------
-    domain : thermal.floorplan.Domain
+    domain : thermal.geometry.floorplan.Domain
         The die, and the rectangles whose edges are kept as mesh edges (a Floorplan itself
         stands for ``floorplan.domain(conform=True)``).
     size_field : SizeField, callable h(x, y) or float

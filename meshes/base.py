@@ -2,7 +2,7 @@
 
 :func:`init_base` builds the starting mesh every later refinement works from. It must
 
-* contain every side of every rectangle of the domain (:meth:`thermal.floorplan.Floorplan.domain`:
+* contain every side of every rectangle of the domain (:meth:`thermal.geometry.floorplan.Floorplan.domain`:
   the material interfaces, none in the lumped model, or with ``conform=True`` every block and
   power source) as a union of mesh edges, so that what the mesh follows is constant on each
   element,
@@ -40,7 +40,7 @@ import numpy as np
 import skfem
 from scipy.spatial import Delaunay, QhullError, cKDTree
 
-from thermal.floorplan import RectLocator, Rects
+from thermal.geometry.floorplan import RectLocator, Rects
 
 __all__ = ["init_base", "quality", "conforms"]
 
@@ -81,8 +81,8 @@ def init_base(domain: Any, min_angle: float = 25.0) -> skfem.MeshTri:
 
     Parameters
     ----------
-    domain : thermal.floorplan.Domain
-        Anything with ``edges`` (a :class:`~thermal.floorplan.Rects` of every rectangle whose
+    domain : thermal.geometry.floorplan.Domain
+        Anything with ``edges`` (a :class:`~thermal.geometry.floorplan.Rects` of every rectangle whose
         sides the mesh must contain) and ``die`` (``(x0, y0, x1, y1)``, metres); a Floorplan
         itself stands for ``floorplan.domain(conform=True)``.
     min_angle : float
@@ -162,7 +162,7 @@ def conforms(mesh: skfem.MeshTri, rects: Rects) -> bool:
        total length equal to the side's length (relative tolerance 1e-9): the side is covered,
        with no mesh edge straddling either of its ends;
     3. no triangle crosses a rectangle: the centroid of each triangle is located among the
-       rectangles (:class:`~thermal.floorplan.RectLocator`); all three vertices must lie in the
+       rectangles (:class:`~thermal.geometry.floorplan.RectLocator`); all three vertices must lie in the
        closure of the rectangle found, or, for a triangle in a gap, outside every rectangle's
        interior. Overlapping rectangles (blocks and power-map cells) are checked in layers of
        mutually disjoint ones.
@@ -170,7 +170,7 @@ def conforms(mesh: skfem.MeshTri, rects: Rects) -> bool:
     Parameters
     ----------
     mesh : skfem.MeshTri
-    rects : thermal.floorplan.Rects
+    rects : thermal.geometry.floorplan.Rects
 
     Returns
     -------

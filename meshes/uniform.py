@@ -2,7 +2,7 @@
 
 The mesh is a tensor grid: evenly spaced lines (``resolution`` cells along the die's longer side,
 square-ish cells) merged with the x and y coordinates of every edge the domain asks for
-(:meth:`thermal.floorplan.Floorplan.domain`: none but the die's in the lumped model; every block
+(:meth:`thermal.geometry.floorplan.Floorplan.domain`: none but the die's in the lumped model; every block
 and heat-source edge with ``conform=True``), each grid cell cut into two triangles. An even grid
 line closer than a third of the spacing to an edge coordinate is dropped (the edge stays):
 merging without that rule creates cells of width ~1e-18 m, whose matrix is singular in practice.
@@ -57,7 +57,7 @@ def init_uniform(domain, resolution: int) -> MeshTri:
 
     Parameters
     ----------
-    domain : thermal.floorplan.Domain
+    domain : thermal.geometry.floorplan.Domain
         The die and the rectangles whose edges become grid lines (anything with ``die`` and
         ``edges``; a Floorplan itself stands for ``floorplan.domain(conform=True)``).
     resolution : int

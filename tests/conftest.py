@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from thermal.floorplan import Floorplan
+from thermal.geometry.floorplan import Floorplan
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

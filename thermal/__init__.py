@@ -2,14 +2,14 @@
 
 Data flow: floorplan -> (features -> prediction -> size field) -> mesh -> solve -> metrics -> report.
 """
-__version__ = "0.1.0"
+from thermal.version import __version__
 
 from thermal.errors import InputError, SolverError, ThermeshError
-from thermal.floorplan import Floorplan, PowerMap, Rects
+from thermal.geometry.floorplan import Floorplan, PowerMap, Rects
 from thermal.io import read_floorplan, read_hotspot, read_json
-from thermal.physics import LumpedDie
-from thermal.series import SeriesSolution
-from thermal.simulate import Solution, solve
+from thermal.geometry.lumped import LumpedDie
+from thermal.exact.series import SeriesSolution
+from thermal.app.simulate import Solution, solve
 
 __all__ = ["Floorplan", "PowerMap", "Rects", "LumpedDie", "SeriesSolution", "Solution", "solve",
            "read_floorplan", "read_hotspot", "read_json", "InputError", "SolverError",

@@ -1,6 +1,6 @@
 """``python -m thermal`` is the ``thermesh`` command."""
 import sys
 
-from thermal.cli import main
+from thermal.app.cli import main
 
 sys.exit(main())

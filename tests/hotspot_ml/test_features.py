@@ -1,8 +1,8 @@
 import numpy as np
 
 from hotspot_ml.features import FEATURE_NAMES, compute_features
-from thermal.floorplan import Floorplan
-from thermal.physics import LumpedDie
+from thermal.geometry.floorplan import Floorplan
+from thermal.geometry.lumped import LumpedDie
 from tests.conftest import gap_floorplan
 
 
@@ -20,7 +20,7 @@ def test_features_are_dimensionless():
 
 def test_series_feature_is_close_to_exact_on_smooth_floorplans():
     from hotspot_ml.train import cell_maxima
-    from thermal.series import SeriesSolution
+    from thermal.exact.series import SeriesSolution
 
     fp, model = gap_floorplan(), LumpedDie()
     feats = compute_features(fp, model, points=65)

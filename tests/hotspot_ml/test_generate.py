@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 import hotspot_ml.generate as gen
 from hotspot_ml.generate import STYLES, generate, main_generate, random_case
-from thermal.config import read_config
-from thermal.floorplan import Floorplan
+from thermal.app.config import read_config
+from thermal.geometry.floorplan import Floorplan
 from thermal.io import read_hotspot
-from thermal.physics import LumpedDie
+from thermal.geometry.lumped import LumpedDie
 
 BATCH = 40      # cases in the shared batch
 BATCH_SEED = 7

@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 
 from hotspot_ml.predict import predict, size_field
-from thermal.hotspots import find_hotspots
+from thermal.physics.hotspots import find_hotspots
 from meshes import conforms
-from thermal.metrics import verify
-from thermal.physics import LumpedDie
-from thermal.series import SeriesSolution
-from thermal.simulate import solve
+from thermal.physics.metrics import verify
+from thermal.geometry.lumped import LumpedDie
+from thermal.exact.series import SeriesSolution
+from thermal.app.simulate import solve
 from tests.conftest import EXAMPLES, hot_corner_floorplan
 
 

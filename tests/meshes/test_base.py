@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import meshes.base as base
 from meshes.base import conforms, init_base, quality
 from thermal.errors import InputError
-from thermal.floorplan import Floorplan, PowerMap, Rects
+from thermal.geometry.floorplan import Floorplan, PowerMap, Rects
 from tests.conftest import hot_corner_floorplan
 
 EV6_FLP = Path(__file__).resolve().parents[2] / "examples" / "ev6.flp"

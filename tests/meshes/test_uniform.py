@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from meshes.uniform import grid_lines, init_tensor, init_uniform
-from thermal.floorplan import Floorplan
+from thermal.geometry.floorplan import Floorplan
 from tests.conftest import gap_floorplan, hot_corner_floorplan
 
 

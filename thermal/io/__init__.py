@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from thermal.errors import InputError
-from thermal.floorplan import Floorplan
+from thermal.geometry.floorplan import Floorplan
 from thermal.io.hotspot import (FlpData, PtraceData, read_flp, read_hotspot, read_ptrace, write_flp,
                                 write_ptrace, write_steady)
 from thermal.io.json_floorplan import read_json, write_json

@@ -39,7 +39,7 @@ from typing import Iterable, NoReturn, Sequence, Union
 import numpy as np
 
 from thermal.errors import InputError
-from thermal.floorplan import Floorplan
+from thermal.geometry.floorplan import Floorplan
 
 PathLike = Union[str, "os.PathLike[str]"]
 

@@ -22,8 +22,8 @@ Materials file (``example.materials``)
     must be positive (HotSpot accepts zero); names must be unique (HotSpot takes the first).
 
 The package (:func:`package_stack`)
-    HotSpot's default package around one die: die, TIM, spreader, sink (thermal.stack
-    :func:`~thermal.stack.hotspot_package`), from the package keys of a configuration. A
+    HotSpot's default package around one die: die, TIM, spreader, sink (thermal.geometry.stack
+    :func:`~thermal.geometry.stack.hotspot_package`), from the package keys of a configuration. A
     ``material_<part>`` key replaces ``k_<part>`` and ``p_<part>`` whatever their order in the
     file: temperature.c ``thermal_config_add_from_strs`` reads every ``k_``/``p_`` key first
     (lines 118-166) and the ``material_`` keys last (lines 300-338), overwriting both values. The
@@ -31,7 +31,7 @@ The package (:func:`package_stack`)
     which computes ``r_convec`` from a ``package_config_file``, hotspot.c:450-456 and package.c
     ``package_model``) are not supported and are errors. Every other key HotSpot knows (DTM,
     leakage, grid size, files, microchannels, the floorplanner's keys) is read, checked for
-    nothing more, and listed in :attr:`Stack.ignored <thermal.stack.Stack.ignored>`.
+    nothing more, and listed in :attr:`Stack.ignored <thermal.geometry.stack.Stack.ignored>`.
 
 Note that HotSpot reads ``-materials_file`` (and ``-f``, ``-p``, ``-o``, ``-c``, ``-d``,
 ``-detailed_3D``, ``-use_microchannels``) from its command line only: hotspot.c calls
@@ -50,9 +50,9 @@ from typing import Mapping, Union
 
 
 from thermal.errors import InputError
-from thermal.floorplan import Floorplan
+from thermal.geometry.floorplan import Floorplan
 from thermal.io.hotspot import _NUMBER, _read_text, _show
-from thermal.stack import HOTSPOT_DEFAULTS, Material, Stack, hotspot_package
+from thermal.geometry.stack import HOTSPOT_DEFAULTS, Material, Stack, hotspot_package
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -62,7 +62,7 @@ __all__ = ["HotspotConfig", "FluidMaterial", "read_hotspot_config", "read_materi
 
 #: Parts of HotSpot's package, as its keys name them.
 PARTS = ("chip", "interface", "spreader", "sink")
-#: Numeric package keys (:data:`thermal.stack.HOTSPOT_DEFAULTS`).
+#: Numeric package keys (:data:`thermal.geometry.stack.HOTSPOT_DEFAULTS`).
 PACKAGE_KEYS = tuple(HOTSPOT_DEFAULTS)
 #: Material names for the package's parts (temperature.c:300-338).
 MATERIAL_KEYS = tuple(f"material_{part}" for part in PARTS)
@@ -276,7 +276,7 @@ def read_materials(path: PathLike) -> dict[str, Material]:
     Returns
     -------
     dict
-        Name -> :class:`~thermal.stack.Material` (a :class:`FluidMaterial` for a fluid), in file
+        Name -> :class:`~thermal.geometry.stack.Material` (a :class:`FluidMaterial` for a fluid), in file
         order. HotSpot has no built-in materials, so this is every material HotSpot knows.
 
     Raises

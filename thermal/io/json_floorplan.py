@@ -40,9 +40,9 @@ import re
 import numpy as np
 
 from thermal.errors import InputError
-from thermal.floorplan import Floorplan
+from thermal.geometry.floorplan import Floorplan
 from thermal.io.hotspot import PathLike, _check_name, _read_text
-from thermal.physics import PARAMETERS
+from thermal.geometry.lumped import PARAMETERS
 
 FORMAT = "thermesh-floorplan"
 VERSION = 1

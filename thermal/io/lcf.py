@@ -42,7 +42,7 @@ What HotSpot simulates under an LCF
 Layer names
     ``layer_<n>`` for LCF layer n, as HotSpot prefixes their blocks in its steady file
     (``layer_%d_``, temperature_grid.c:1389); the package layers are ``spreader`` and ``sink``
-    as in :func:`~thermal.stack.hotspot_package` (HotSpot's ``hsp_`` and ``hsink_``).
+    as in :func:`~thermal.geometry.stack.hotspot_package` (HotSpot's ``hsp_`` and ``hsink_``).
 
 Power
     The power trace has one column per block of every power layer (hotspot.c:545-560).
@@ -72,12 +72,12 @@ from typing import Mapping, Sequence, Union
 import numpy as np
 
 from thermal.errors import InputError
-from thermal.floorplan import Floorplan
+from thermal.geometry.floorplan import Floorplan
 from thermal.io.hotspot import (FlpData, PtraceData, _NUMBER, _count, _name_list, _read_text,
                                 _show, read_flp, read_ptrace)
 from thermal.io.hotspot_config import (HotspotConfig, _named, check_package_fit,
                                        package_parameters)
-from thermal.stack import Layer, Material, Stack, hotspot_package
+from thermal.geometry.stack import Layer, Material, Stack, hotspot_package
 
 PathLike = Union[str, "os.PathLike[str]"]
 

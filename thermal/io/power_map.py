@@ -10,7 +10,7 @@ Two formats, chosen by extension:
 anything else (``.csv``, ``.txt``)
     Text, one grid row per line, values separated by commas or by white space; ``#`` starts a
     comment; blank lines are ignored. The first row is the top of the die (as an image, and as
-    :class:`~thermal.floorplan.PowerMap` stores it).
+    :class:`~thermal.geometry.floorplan.PowerMap` stores it).
 
 Values must be finite and non-negative. Problems are :class:`~thermal.errors.InputError` naming
 the file and, for text, the line and column.
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from thermal.errors import InputError
-from thermal.floorplan import Floorplan, PowerMap
+from thermal.geometry.floorplan import Floorplan, PowerMap
 from thermal.io.hotspot import PathLike, _count, _read_text, _show, _to_floats, read_flp
 
 _NPY_MAGIC = b"\x93NUMPY"

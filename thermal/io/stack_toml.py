@@ -81,7 +81,7 @@ from typing import Any, Union
 from thermal.errors import InputError
 from thermal.io.hotspot import PtraceData, _read_text, read_flp
 from thermal.io.lcf import block_materials, layer_floorplan, trace_power
-from thermal.stack import HOTSPOT_DEFAULTS, Layer, Material, Stack
+from thermal.geometry.stack import HOTSPOT_DEFAULTS, Layer, Material, Stack
 
 if sys.version_info >= (3, 11):
     import tomllib

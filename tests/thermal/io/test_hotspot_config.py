@@ -8,11 +8,11 @@ import pytest
 
 from tests.thermal.io.helpers import EXAMPLES, expect_error, write_file
 from thermal.errors import InputError
-from thermal.floorplan import Floorplan
+from thermal.geometry.floorplan import Floorplan
 from thermal.io.hotspot_config import (HOTSPOT_KEYS, HOTSPOT_SECONDARY_DEFAULTS, FluidMaterial,
                                        HotspotConfig, package_parameters, package_stack,
                                        read_hotspot_config, read_materials)
-from thermal.stack import HOTSPOT_DEFAULTS, Material, hotspot_package
+from thermal.geometry.stack import HOTSPOT_DEFAULTS, Material, hotspot_package
 
 HOTSPOT = Path(__file__).resolve().parents[2] / "data" / "hotspot"
 PACKAGE = EXAMPLES / "package"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from thermal.errors import InputError
 from tests.thermal.io.helpers import EXAMPLES, FUZZ, FEWER, expect_error, write_file
-from thermal.floorplan import Floorplan, PowerMap
+from thermal.geometry.floorplan import Floorplan, PowerMap
 from thermal.io import read_hotspot, read_json, write_json
 
 

@@ -14,7 +14,7 @@ from thermal.io import hotspot
 from thermal.io.hotspot import FlpData, read_flp, read_ptrace, write_flp
 from thermal.io.hotspot_config import read_hotspot_config, read_materials
 from thermal.io.lcf import LCF_PACKAGE_KEYS, layer_floorplan, read_lcf
-from thermal.stack import HOTSPOT_DEFAULTS, Material
+from thermal.geometry.stack import HOTSPOT_DEFAULTS, Material
 
 HOTSPOT = Path(__file__).resolve().parents[2] / "data" / "hotspot"
 EX3 = HOTSPOT / "example3"

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from tests.thermal.io.helpers import EXAMPLES, expect_error, write_file
-from thermal.floorplan import Floorplan
+from thermal.geometry.floorplan import Floorplan
 from thermal.io.stack_toml import BUILTIN_MATERIALS, _key_lines, read_stack_toml
-from thermal.stack import HOTSPOT_DEFAULTS, Material, hotspot_package
+from thermal.geometry.stack import HOTSPOT_DEFAULTS, Material, hotspot_package
 
 PACKAGE = EXAMPLES / "package"
 write = write_file

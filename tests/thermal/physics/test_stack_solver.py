@@ -1,0 +1,141 @@
+"""Prism finite elements on stacks: against the exact layered series, energy balance, solver."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from meshes import conforms
+from thermal.geometry.floorplan import Floorplan
+from thermal.physics.metrics import verify
+from thermal.exact.series import SeriesSolution
+from thermal.app.simulate import solve
+from thermal.geometry.stack import Layer, Stack, equal_footprint, hotspot_package
+from thermal.physics.stack_solution import solve_stack_on, uniform_mesh
+
+SMALL = dict(names=["hot", "warm", "rest"], x=[0.5e-3, 2.5e-3, 0.0], y=[2.5e-3, 0.5e-3, 0.0],
+             w=[0.5e-3, 1.0e-3, 4e-3], h=[0.5e-3, 1.0e-3, 0.5e-3], p=[2.0, 1.5, 0.5])
+
+
+def small_floorplan(power=None) -> Floorplan:
+    """A 4 x 4 mm die: a hot unit, a warm one, a cool strip, and gaps without power."""
+    s = SMALL
+    return Floorplan.from_blocks(s["names"], s["x"], s["y"], s["w"], s["h"], power or s["p"])
+
+
+def three_layers() -> Stack:
+    return Stack((Layer("die", 150e-6, 100.0, 1.75e6, power=True),
+                  Layer("tim", 20e-6, 4.0, 4e6),
+                  Layer("sink", 2e-3, 400.0, 3.55e6)), htc=3e4)
+
+
+def test_uniform_meshes_converge_to_the_exact_series():
+    fp = small_floorplan()
+    stack = three_layers().bound_to(fp)
+    exact = SeriesSolution(fp, stack, rtol=1e-5)
+    errors = [verify(solve(fp, stack, mesh="uniform", resolution=n), exact)["max_error_pct_of_peak_rise"]
+              for n in (16, 32, 64)]
+    assert errors[2] < 1.0
+    # P1: about 4x per halving of the size (the z levels follow the plane's size).
+    assert errors[0] / errors[1] > 2.5 and errors[1] / errors[2] > 2.5
+
+
+def test_adaptive_stack_meets_its_tolerance_against_the_exact_series():
+    fp = small_floorplan()
+    stack = three_layers().bound_to(fp)
+    exact = SeriesSolution(fp, stack, rtol=1e-5)
+    for method in ("power", "adaptive", "oracle", "coarse"):
+        sol = solve(fp, stack, mesh=method, tol=5e-3)
+        v = verify(sol, exact)
+        assert v["max_error_pct_of_peak_rise"] < 3 * 0.5, method
+        assert sol.energy_balance_rel < 1e-9
+
+
+def test_two_power_layers_against_the_exact_series():
+    top, bottom = small_floorplan(), small_floorplan([0.5, 0.2, 2.5])
+    layers = (Layer("top", 150e-6, 100.0, 1.75e6, floorplan=top, power=True),
+              Layer("bond", 20e-6, 2.0, 4e6),
+              Layer("bottom", 150e-6, 100.0, 1.75e6, floorplan=bottom, power=True, active_thickness=10e-6),
+              Layer("sink", 2e-3, 400.0, 3.55e6))
+    stack = Stack(layers, htc=3e4).bound_to(top)
+    sol = solve(top, stack, mesh="uniform", resolution=64)
+    assert sol.energy_balance_rel < 1e-9
+    assert sol.heat["power_in_W"] == pytest.approx(top.total_power + bottom.total_power)
+    for face, solved in enumerate(sol.faces):
+        exact = SeriesSolution(top, stack, rtol=1e-5, face=face)
+        nx = ny = 101
+        x, y, u = exact.rise_on_grid(nx, ny)
+        from meshes.locate import PointLocator
+
+        fe = PointLocator(solved.mesh).interpolate_grid(solved.rise, x, y)
+        assert np.max(np.abs(fe - u)) < 0.01 * exact.peak["rise"], face
+
+
+def test_package_larger_than_the_die_balances_energy_and_converges():
+    fp = small_floorplan()
+    package = hotspot_package({"s_spreader": 0.01, "s_sink": 0.02}, floorplan=fp)
+    assert not package.equal_footprints
+    coarse = solve(fp, package, mesh="uniform", resolution=16)
+    fine = solve(fp, package, mesh="uniform", resolution=32)
+    finer = solve(fp, package, mesh="uniform", resolution=64)
+    for sol in (coarse, fine, finer):
+        assert sol.energy_balance_rel < 1e-9
+        assert sol.heat["heat_out_W"]["sink"] == pytest.approx(fp.total_power, rel=1e-9)
+    xs, ys = np.linspace(0, 4e-3, 41)[1:-1], np.linspace(0, 3e-3, 31)[1:-1]
+    d1 = np.abs(coarse.rise_on_grid(xs, ys) - finer.rise_on_grid(xs, ys)).max()
+    d2 = np.abs(fine.rise_on_grid(xs, ys) - finer.rise_on_grid(xs, ys)).max()
+    assert d2 < d1 / 2.5
+    # The bigger spreader and sink cool the die: hotter on the equal-footprint variant.
+    assert solve(fp, equal_footprint(package), mesh="uniform", resolution=16).peak["rise"] > coarse.peak["rise"]
+    # Where no exact series exists, --verify measures against the refined mesh.
+    v = verify(coarse)
+    assert v["reference"]["method"] == "refined mesh"
+    assert v["max_error_K"] == pytest.approx(4 / 3 * v["difference_K"])
+    with pytest.raises(ValueError, match="no exact solution"):
+        solve(fp, package, mesh="oracle", tol=1e-2)
+
+
+def test_block_material_is_followed_by_the_mesh_and_cools_the_hot_unit():
+    fp = small_floorplan()
+    bond_plan = Floorplan.from_blocks(["under", "fill"], [0.5e-3, 0.0], [2.5e-3, 0.0],
+                                      [0.5e-3, 4e-3], [0.5e-3, 2.5e-3], [1.0, 1.0])  # not a power layer
+    layers = (Layer("die", 150e-6, 100.0, 1.75e6, power=True),
+              Layer("bond", 50e-6, 1.0, 4e6, floorplan=bond_plan,
+                    block_conductivity=np.array([400.0, np.nan])),
+              Layer("sink", 2e-3, 400.0, 3.55e6))
+    copper = Stack(layers, htc=3e4).bound_to(fp)
+    plain = Stack((layers[0], replace(layers[1], block_conductivity=None, floorplan=None), layers[2]),
+                  htc=3e4).bound_to(fp)
+    with_via, without = (solve(fp, s, mesh="uniform", resolution=32) for s in (copper, plain))
+    assert conforms(with_via.prisms.plane, bond_plan.blocks)
+    assert with_via.energy_balance_rel < 1e-9
+    hot = fp.names.index("hot")
+    assert with_via.block_temperatures()[1][hot] < without.block_temperatures()[1][hot] - 1.0
+
+
+def test_line_multigrid_matches_the_direct_solve(monkeypatch):
+    import thermal.physics.stack_solver as ss
+
+    fp = small_floorplan()
+    package = hotspot_package({"s_spreader": 0.01, "s_sink": 0.02}, floorplan=fp)
+    plane = uniform_mesh(fp, package, 24)
+    monkeypatch.setattr(ss, "DIRECT_BELOW", 10 ** 9)
+    direct = solve_stack_on(fp, package, plane, {})
+    monkeypatch.setattr(ss, "DIRECT_BELOW", 0)
+    iterative = solve_stack_on(fp, package, plane, {})
+    assert direct.solver.method == "direct" and iterative.solver.method == "line-multigrid-cg"
+    assert iterative.solver.iterations < 60
+    np.testing.assert_allclose(iterative.rise3d, direct.rise3d, rtol=1e-8, atol=1e-9)
+
+
+def test_hotspot_steady_names_and_layer_averages():
+    fp = small_floorplan()
+    sol = solve(fp, hotspot_package(floorplan=fp), mesh="uniform", resolution=16)
+    names, values = sol.steady_nodes()
+    n = len(fp.names)
+    assert names[:n] == list(fp.names)
+    assert [x[: x.index("_") + 1] for x in names[n:]] == ["iface_"] * n + ["hsp_"] * n + ["hsink_"] * n
+    # Heat flows down: every layer is cooler on average than the one above it.
+    means = values.reshape(4, n).mean(axis=1)
+    assert np.all(np.diff(means) < 0)
+    # The junction face is at least as hot as the die's average through its thickness.
+    assert sol.block_temperatures()[0].mean() >= values[:n].mean()

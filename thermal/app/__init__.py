@@ -1,0 +1,1 @@
+"""The application layer: command line, tasks, batch runs, comparisons, outputs, reports, pictures."""

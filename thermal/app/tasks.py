@@ -1,0 +1,128 @@
+"""The three tasks — solve, predict, compare — from a floorplan and model to files in a directory;
+used by the CLI and by batch runs."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["solve_to", "predict_to", "compare_to"]
+
+
+def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
+             resolution: int = 200, tol: float = 1e-3, budget: int | None = None,
+             conform: bool = False, verify: bool = False, png: bool | str = True,
+             start: float | None = None, grid_steady: int | None = None):
+    """Solve a floorplan and write its result files into ``directory`` (atomically).
+
+    The body of ``thermesh solve``: :func:`thermal.app.simulate.solve`, the end-to-end time, the
+    optional verification against the exact series, :func:`thermal.app.output.write_solution`.
+
+    Parameters
+    ----------
+    floorplan : Floorplan
+    model : Stack or LumpedDie
+    directory : str or Path
+    mesh, resolution, tol, budget, conform
+        As :func:`thermal.app.simulate.solve`.
+    verify : bool
+        Also compute the exact series and record the error (``sol.extra["verification"]``).
+    png : bool or "all"
+        Write ``temperature.png`` (the hottest power layer's face); ``"all"``: every layer's.
+    grid_steady : int, optional
+        Also write HotSpot's ``hotspot.grid.steady`` on an N x N grid.
+    start : float, optional
+        ``time.perf_counter()`` when reading the inputs began: ``timing["total_s"]`` is then
+        measured from it (end to end); verification is never part of it.
+
+    Returns
+    -------
+    Solution
+    """
+    from thermal.app.output import write_solution
+    from thermal.app.simulate import solve
+
+    start = time.perf_counter() if start is None else start
+    sol = solve(floorplan, model, mesh=mesh, resolution=resolution, tol=tol, budget=budget,
+                conform=conform)
+    sol.timing["total_s"] = time.perf_counter() - start
+    if verify:
+        from thermal.physics.metrics import verify as verify_solution
+
+        sol.extra["verification"] = verify_solution(sol)
+    write_solution(sol, directory, png=png, grid_steady=grid_steady)
+    return sol
+
+
+def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Path | None = None,
+               png: bool = True) -> dict:
+    """Predict hotspots and write ``hotspots.json`` (and ``hotspots.png``) into ``directory``.
+
+    The body of ``thermesh predict``. The hotspot model is loaded once per process and file.
+
+    Returns
+    -------
+    dict
+        The contents of ``hotspots.json``: inputs, parameters, model, timing, hotspots (hottest
+        first).
+    """
+    from thermal.physics.hotspots import find_hotspots
+    from thermal.app.output import staged, write_json
+    from thermal.geometry.stack import Stack
+
+    if isinstance(model, Stack):
+        # The hotspot model knows the lumped die only; a stack's predictor is its cheap physics.
+        from hotspot_ml.predict import physics_prediction
+        from thermal.errors import InputError
+
+        if model_path is not None:
+            raise InputError("command line", "the hotspot model is trained on the lumped die: "
+                             "with a stack, predict uses the stack's physics (no --hotspot-model)")
+        prediction, card, load_s = physics_prediction(floorplan, model), {}, 0.0
+        about = {"predictor": "physics", "method": "truncated series of the nearest equal-footprint stack"}
+    else:
+        from hotspot_ml.model import cached_model
+        from hotspot_ml.predict import predict
+
+        regressor, card, load_s = cached_model(model_path)
+        prediction = predict(floorplan, model, regressor)
+        about = {"predictor": "model", "file": str(model_path or "default"), "sha256": card.get("sha256")}
+    hotspots = find_hotspots(prediction.xs, prediction.ys, prediction.rise, floorplan, model.ambient)
+    for h in hotspots:
+        h.setdefault("layer", 0)
+    doc = {
+        "units": {"length": "m", "temperature": "K", "severity": "K"},
+        "inputs": {"floorplan": floorplan.source, "power": floorplan.power_source},
+        "parameters": model.as_dict(),
+        "model": about,
+        "timing": {"model_load_s": load_s, "predict_s": prediction.seconds},
+        "hotspots": hotspots,
+    }
+    with staged(directory) as stage:
+        write_json(stage / "hotspots.json", doc)
+        if png:
+            from thermal.app.plots import plot_prediction
+
+            plot_prediction(prediction, floorplan, model, hotspots, stage / "hotspots.png")
+    return doc
+
+
+def compare_to(floorplan, model, directory: str | Path, *, methods: Sequence[str],
+               tolerances: Sequence[float], resolutions: Sequence[int],
+               conform: bool = False) -> dict:
+    """Compare the meshing methods against the exact solution and write ``compare.json``,
+    ``report.html``, ``report.md`` and ``figures/`` into ``directory`` (atomically).
+
+    :func:`thermal.app.compare.compare` (no progress bar) and :func:`thermal.app.compare.write_compare`.
+
+    Returns
+    -------
+    dict
+        The comparison (:func:`thermal.app.compare.compare`).
+    """
+    from thermal.app.compare import compare, write_compare
+
+    result = compare(floorplan, model, methods=methods, tolerances=tolerances,
+                     resolutions=resolutions, progress=False, conform=conform)
+    write_compare(result, floorplan, directory)
+    return result

@@ -1,0 +1,1 @@
+"""Exact references: the cosine series of the lumped die and of layered stacks."""

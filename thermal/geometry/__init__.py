@@ -1,0 +1,1 @@
+"""Geometry and materials: floorplans, power sources, stacks, the lumped die's parameters."""

@@ -1,0 +1,1 @@
+"""Discretised physics: assembly, solvers, solutions, estimates, mesh-sizing methods, verification."""

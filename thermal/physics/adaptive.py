@@ -1,0 +1,218 @@
+"""Adaptive meshing methods: every way of choosing where the fine mesh goes without ML.
+
+Each method aims at a maximum temperature error ``tol`` relative to the peak temperature rise:
+
+``amr``
+    Classical adaptive FEM: solve, estimate (recovered-Hessian max-norm indicators), mark
+    (Dörfler), refine, until the estimate meets ``tol``.
+``power``
+    A floorplan-only heuristic, no solve: the rise is estimated as the power density blurred
+    over the thermal length, its curvature as (h u - q) / (k t), and sizes follow.
+``coarse``
+    One solve on a coarse uniform mesh, sizes from its recovered Hessian, one solve on the
+    adapted mesh (the workflow 3D-ICE 4.0 ships).
+``adaptive``
+    The ML path, in :mod:`hotspot_ml.mesh` (prediction sits above this module): the hotspot
+    regressor predicts the field from the floorplan alone, sizes follow its curvature, one solve.
+``oracle``
+    Sizes from the Hessian of the exact series solution: the best this mesher can do. For
+    benchmarks and labels, not a user default.
+
+All but ``amr`` produce a :class:`~meshes.size_field.SizeField` and hand it to
+:func:`meshes.adapt.adapted`; every result records the method, its parameters, the number of
+solves and the time of each stage.
+
+Meshes need not follow the floorplan (the load is integrated exactly), so an element may hold a
+jump of power density: every size field takes the larger of its own curvature estimate and the
+equation's, with the density seen at the elements' own scale
+(:func:`thermal.physics.estimate.equation_curvature` on :func:`thermal.geometry.raster.rasterize`), and ``amr``'s
+indicators do the same per element (:func:`thermal.physics.estimate.error_indicators`). With
+``conform=True`` meshes follow every block and source edge, as before.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from meshes.refine import rgb_refined
+from meshes.size_field import SizeField, grid_over
+from thermal.physics.estimate import (dorfler, equation_curvature, error_indicators, field_from_curvature,
+                              grid_curvature, max_abs_eigenvalue, nodal_average,
+                              recovered_hessian, size_limits)
+from thermal.geometry.raster import rasterize
+from thermal.physics.solution import Solution
+from thermal.geometry.stack import Stack
+from thermal.physics.stack_solution import mesh_for_field, solve_model_on, uniform_mesh
+
+#: Cells along the longer die side of the ``coarse`` method's first solve.
+COARSE_RESOLUTION = 64
+#: Dörfler bulk parameter of ``amr``.
+THETA = 0.5
+#: Solves ``amr`` may do before it stops with the tolerance unmet (recorded in the result).
+MAX_SOLVES = 40
+# ---------------------------------------------------------------------------------- size fields
+def equation_bound(floorplan, model, xs, ys, rise: np.ndarray, tol_abs: float) -> np.ndarray:
+    """The equation's curvature bound on a grid (:func:`thermal.physics.estimate.equation_curvature`:
+    the density seen at the elements' own scale) for a field ``rise`` (ny, nx) on it."""
+    return equation_curvature(rise, rasterize(floorplan, xs, ys), model, tol_abs)
+
+
+def power_field(floorplan, model, tol: float, points: int = 129) -> tuple[SizeField, dict]:
+    """Sizes from the power density alone (no solve)."""
+    from thermal.exact.series import reflected_blurs, truncated_rises_on_grid
+
+    xs, ys = grid_over(floorplan.die, points)
+    cells = rasterize(floorplan, xs, ys)
+    spacing = xs[1] - xs[0]
+    if isinstance(model, Stack):
+        # The stack's cheap physics: the nearest equal-footprint stack's series, truncated to
+        # twice the grid's modes (every power layer heats the die face).
+        modes = (2 * (xs.size - 1), 2 * (ys.size - 1))
+        rise = truncated_rises_on_grid(floorplan, model, [modes], [(xs.size, ys.size)])[0]
+    else:
+        # Heat spreads over the thermal length and is mirrored at the adiabatic edges; a DCT
+        # blur costs the same at any width (scipy.ndimage's was 12-19 ms at these widths).
+        rise = reflected_blurs(cells.mean, [model.thermal_length / spacing])[0] / model.htc
+    # Curvature |h u - q| / (k t) with q seen at the elements' own scale: a block's edge,
+    # resolved by no grid, refines the elements that straddle it; cell noise does not.
+    tol_abs = tol * rise.max()
+    curvature = equation_curvature(rise, cells, model, tol_abs)
+    if isinstance(model, Stack):  # the smooth part from the series' Hessian
+        curvature = np.maximum(curvature, grid_curvature(rise, xs, ys))
+    return field_from_curvature(floorplan, xs, ys, curvature, tol_abs), {"estimated_peak_rise": float(rise.max())}
+
+
+def solution_field(sol: Solution, tol: float, points: int = 129) -> SizeField:
+    """Sizes from a solution's recovered Hessian, sampled on a grid, and the equation's bound."""
+    lam = max_abs_eigenvalue(recovered_hessian(sol.mesh, sol.rise, sol.geometry))
+    nodal = nodal_average(sol.mesh, sol.geometry, lam)
+    xs, ys = grid_over(sol.floorplan.die, points)
+    curvature = sol.locator.interpolate_grid(nodal, xs, ys)
+    tol_abs = tol * sol.peak["rise"]
+    bound = equation_bound(sol.floorplan, sol.model, xs, ys, sol.rise_on_grid(xs, ys), tol_abs)
+    return field_from_curvature(sol.floorplan, xs, ys, np.maximum(curvature, bound), tol_abs)
+
+
+def oracle_field(floorplan, model, tol: float, points: int = 1025, reference=None,
+                 bound_points: int = 257) -> SizeField:
+    """Sizes from the exact solution's Hessian (finite differences on a fine grid) and the
+    equation's bound with the exact field (on a coarser grid: the fine one resolves every jump
+    but units smaller than its spacing, and the bound there would cost more than the series)."""
+    from thermal.exact.series import SeriesSolution
+
+    reference = reference or SeriesSolution(floorplan, model)
+    tol_abs = tol * reference.peak["rise"]
+    gx, gy = grid_over(floorplan.die, bound_points)
+    cx, cy, u = reference.rise_on_grid(gx.size, gy.size)
+    bound = equation_bound(floorplan, model, cx, cy, u, tol_abs)
+    gx, gy = grid_over(floorplan.die, points)
+    xs, ys, u = reference.rise_on_grid(gx.size, gy.size)
+    curvature = np.maximum(grid_curvature(u, xs, ys), _around(bound, cx, cy, xs, ys))
+    return field_from_curvature(floorplan, xs, ys, curvature, tol_abs)
+
+
+def _around(values: np.ndarray, cx, cy, xs, ys) -> np.ndarray:
+    """Values on the grid ``cx`` x ``cy`` carried to the finer grid ``xs`` x ``ys``: at each
+    fine node the largest of the four coarse nodes around it (a bound stays a bound)."""
+    i1 = np.clip(np.searchsorted(cx, xs), 1, cx.size - 1)
+    j1 = np.clip(np.searchsorted(cy, ys), 1, cy.size - 1)
+    out = values[j1 - 1][:, i1 - 1]
+    for j, i in ((j1 - 1, i1), (j1, i1 - 1), (j1, i1)):
+        out = np.maximum(out, values[j][:, i])
+    return out
+
+
+# ---------------------------------------------------------------------------------- methods
+def solve_with_field(floorplan, model, field: SizeField, info: dict, timing: dict,
+                     budget: int | None, base=None, solves: int = 0,
+                     conform: bool = False) -> Solution:
+    """Mesh to ``field``, solve once, and record everything."""
+    start = time.perf_counter()
+    mesh, stats = mesh_for_field(floorplan, model, field, budget, conform)
+    timing["mesh_s"] = timing.get("mesh_s", 0.0) + time.perf_counter() - start
+    sol = solve_model_on(floorplan, model, mesh,
+                         {**info, "conform": bool(conform), "solves": solves + 1, "adapt": stats}, timing)
+    return sol
+
+
+def solve_power(floorplan, model, tol: float, budget: int | None = None,
+                conform: bool = False) -> Solution:
+    start = time.perf_counter()
+    field, extra = power_field(floorplan, model, tol)
+    timing = {"estimate_s": time.perf_counter() - start}
+    return solve_with_field(floorplan, model, field,
+                            {"method": "power", "tol": tol, "budget": budget, **extra}, timing,
+                            budget, conform=conform)
+
+
+def solve_coarse(floorplan, model, tol: float, budget: int | None = None,
+                 resolution: int = COARSE_RESOLUTION, conform: bool = False) -> Solution:
+    start = time.perf_counter()
+    first = solve_model_on(floorplan, model, uniform_mesh(floorplan, model, resolution, conform),
+                           {"method": "uniform"})
+    field = solution_field(first, tol)
+    timing = {"estimate_s": time.perf_counter() - start - first.timing["solve_s"] - first.timing["assemble_s"],
+              "first_solve_s": first.timing["assemble_s"] + first.timing["solve_s"]}
+    return solve_with_field(floorplan, model, field,
+                            {"method": "coarse", "tol": tol, "budget": budget,
+                             "coarse_resolution": resolution}, timing, budget, solves=1,
+                            conform=conform)
+
+
+def solve_oracle(floorplan, model, tol: float, budget: int | None = None, reference=None,
+                 conform: bool = False) -> Solution:
+    start = time.perf_counter()
+    field = oracle_field(floorplan, model, tol, reference=reference)
+    timing = {"estimate_s": time.perf_counter() - start}
+    return solve_with_field(floorplan, model, field,
+                            {"method": "oracle", "tol": tol, "budget": budget}, timing, budget,
+                            conform=conform)
+
+
+def solve_amr(floorplan, model, tol: float, budget: int | None = None, theta: float = THETA,
+              max_solves: int = MAX_SOLVES, conform: bool = False) -> Solution:
+    """Solve - estimate - mark - refine until the estimated max error meets ``tol``.
+
+    It starts from the coarsest mesh of the domain refined to the largest size the other
+    methods allow (an eighth of the die), so that the first solve sees the die at all.
+    """
+    start = time.perf_counter()
+    timing = {"estimate_s": 0.0, "mesh_s": 0.0, "assemble_s": 0.0, "solve_s": 0.0}
+    t = time.perf_counter()
+    mesh, _ = mesh_for_field(floorplan, model, size_limits(floorplan)[1], None, conform)
+    timing["mesh_s"] += time.perf_counter() - t
+    history = []
+    for solves in range(1, max_solves + 1):
+        sol = solve_model_on(floorplan, model, mesh, {"method": "amr"})
+        timing["assemble_s"] += sol.timing["assemble_s"]
+        timing["solve_s"] += sol.timing["solve_s"]
+        t = time.perf_counter()
+        eta = error_indicators(sol)
+        tol_abs = tol * sol.peak["rise"]
+        estimate = float(eta.max())
+        history.append({"elements": int(mesh.t.shape[1]), "estimate_rel": estimate / sol.peak["rise"]})
+        over = np.flatnonzero(eta > tol_abs)
+        timing["estimate_s"] += time.perf_counter() - t
+        done = over.size == 0
+        if done or (budget is not None and mesh.t.shape[1] >= budget) or solves == max_solves:
+            break
+        t = time.perf_counter()
+        marked = over[dorfler(eta[over], theta)]
+        if isinstance(model, Stack):  # the die face's triangles are some of the plane's
+            marked = sol.faces[0].plane_elements[marked]
+        refined = rgb_refined(mesh, marked)
+        if budget is not None and refined.t.shape[1] > budget:
+            break
+        mesh = refined
+        timing["mesh_s"] += time.perf_counter() - t
+    sol.mesh_info.update({"method": "amr", "conform": bool(conform), "tol": tol, "budget": budget,
+                          "theta": theta, "solves": solves, "converged": done, "history": history})
+    sol.timing.update(timing)
+    sol.timing["total_s"] = time.perf_counter() - start
+    return sol
+
+
+#: The methods that need no hotspot model; ``adaptive`` (:mod:`hotspot_ml.mesh`) joins them in
+#: :data:`thermal.app.simulate.METHODS`.
+METHODS = {"amr": solve_amr, "power": solve_power, "coarse": solve_coarse, "oracle": solve_oracle}
