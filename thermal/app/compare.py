@@ -422,7 +422,9 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
 
     wall = time.perf_counter()
     model_load_s = None
-    if "adaptive" in methods:
+    from thermal.geometry.stack import Stack
+
+    if "adaptive" in methods and not isinstance(model, Stack):  # stacks size from physics
         # Once per process, as in a batch run: kept out of adaptive's time, reported apart.
         from hotspot_ml.model import cached_model
         import hotspot_ml.predict  # noqa: F401  (its import is part of loading, not predicting)
@@ -519,6 +521,18 @@ def compare_json(result: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------- report
+def _describe_parameters(p: dict) -> str:
+    """The model in one line: the lumped die's numbers, or a stack's layers and sink."""
+    if "layers" not in p:
+        return ", ".join(f"{k} {v:g}" for k, v in p.items())
+    layers = "; ".join(f"{l['name']} {l['thickness'] * 1e3:g} mm, k {l['conductivity']:g}"
+                       + (f"/{l['conductivity_z']:g}" if l["conductivity_z"] != l["conductivity"] else "")
+                       + ("" if l["footprint"] == "die" else f", {l['footprint']['square_side'] * 1e3:g} mm square")
+                       for l in p["layers"])
+    sink = f"r_convec {p['r_convec']:g} K/W" if "r_convec" in p else f"htc {p['htc']:g} W/(m^2 K)"
+    return f"stack ({layers}), {sink}, ambient {p['ambient']:g} K"
+
+
 def _f(v, fmt: str = "{:.3g}") -> str:
     return "–" if v is None else fmt.format(v)
 
@@ -614,7 +628,7 @@ def report_sections(result: dict, floorplan) -> list:
         f"Floorplan {floorplan.source}, power {floorplan.power_source}: "
         f"{result['die']['width'] * 1e3:g} × {result['die']['height'] * 1e3:g} mm die, "
         f"{result['blocks']} blocks, {result['total_power_W']:.3f} W. Parameters: "
-        + ", ".join(f"{k} {v:g}" for k, v in result["parameters"].items()) + ".",
+        + _describe_parameters(result["parameters"]) + ".",
         f"Exact reference: cosine series, {ref['modes'][0]} × {ref['modes'][1]} modes "
         f"(truncation estimate {ref['error_estimate_K']:.2g} K), peak rise {ref['peak_rise_K']:.4g} K "
         f"({pk['temperature']:.3f} K) at ({pk['x'] * 1e3:.3f}, {pk['y'] * 1e3:.3f}) mm in "

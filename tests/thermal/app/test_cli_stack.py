@@ -104,3 +104,15 @@ def test_lumped_model_still_available(tmp_path):
     r = json.loads((out / "result.json").read_text())
     assert set(r["parameters"]) == {"conductivity", "thickness", "htc", "ambient"}
     assert r["mesh"]["method"] == "uniform" and r["peak"]["temperature"] > 400
+
+
+def test_compare_on_a_stack_with_an_exact_answer(tmp_path):
+    out = tmp_path / "cmp"
+    assert main(["compare", FLP, "--power", PTRACE, "--stack", str(PACKAGE / "equal_footprint.toml"),
+                 "--methods", "power,adaptive", "--tolerances", "2e-2", "--resolutions", "10,20",
+                 "--out", str(out)]) == 0
+    result = json.loads((out / "compare.json").read_text())
+    assert result["parameters"]["model"] == "stack" and result["model_load_s"] is None
+    rows = {(r["method"], r["param"]): r for r in result["rows"]}
+    assert rows[("uniform", 20)]["max_error_K"] < rows[("uniform", 10)]["max_error_K"]
+    assert "stack (die 0.15 mm" in (out / "report.md").read_text()
