@@ -29,6 +29,7 @@ checks, to report exactly the first problem.
 from __future__ import annotations
 
 import codecs
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -170,6 +171,17 @@ def _content_lines(text: str) -> list[tuple[int, list[str]]]:
         if fields:
             out.append((lineno, fields))
     return out
+
+
+def _positive_number(token: str, label: str, source: str, line: int) -> float:
+    """``token`` as a positive finite number, or an InputError naming ``label`` (e.g. "thickness
+    of layer 2"), the file and the line."""
+    if not _NUMBER.fullmatch(token):
+        raise InputError(source, f"{label} is not a number: {_show(token)}", line)
+    value = float(token)
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(source, f"{label} must be positive and finite, got {token}", line)
+    return value
 
 
 def _token_grid(text: str) -> tuple[list[str], np.ndarray, np.ndarray] | None:

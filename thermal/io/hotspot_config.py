@@ -51,7 +51,7 @@ from typing import Mapping, Union
 
 from thermal.errors import InputError
 from thermal.geometry.floorplan import Floorplan
-from thermal.io.hotspot import _NUMBER, _read_text, _show
+from thermal.io.hotspot import _NUMBER, _content_lines, _positive_number, _read_text, _show
 from thermal.geometry.stack import HOTSPOT_DEFAULTS, Material, Stack, hotspot_package
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -191,7 +191,7 @@ def read_hotspot_config(path: PathLike) -> HotspotConfig:
     lines: dict[str, int] = {}
     package: dict[str, float | str] = {}
     secondary: dict[str, float | int] = {}
-    for line, fields in _config_lines(text):
+    for line, fields in _content_lines(text):
         key = _key(fields, source, line)
         if key in values:
             raise InputError(source, f"-{key} given twice (also on line {lines[key]})", line)
@@ -210,15 +210,6 @@ def read_hotspot_config(path: PathLike) -> HotspotConfig:
     interval = values.get("sampling_intvl")
     return HotspotConfig(source, values, lines, package, secondary,
                          None if interval is None else float(interval))
-
-
-def _config_lines(text: str) -> list[tuple[int, list[str]]]:
-    out = []
-    for lineno, line in enumerate(text.split("\n"), 1):
-        fields = line.split("#", 1)[0].split()
-        if fields:
-            out.append((lineno, fields))
-    return out
 
 
 def _key(fields: list[str], source: str, line: int) -> str:
@@ -297,10 +288,11 @@ def read_materials(path: PathLike) -> dict[str, Material]:
 
     def finish(block) -> None:
         (name_line, name), _, (kl, k), (cl, c), *rest = block
-        k = _material_number(name, "thermal conductivity", k, source, kl)
-        c = _material_number(name, "volumetric heat capacity", c, source, cl)
+        k = _positive_number(k, f"thermal conductivity of material '{name}'", source, kl)
+        c = _positive_number(c, f"volumetric heat capacity of material '{name}'", source, cl)
         if rest:
-            mu = _material_number(name, "dynamic viscosity", rest[0][1], source, rest[0][0])
+            mu = _positive_number(rest[0][1], f"dynamic viscosity of material '{name}'", source,
+                                  rest[0][0])
             materials[name] = FluidMaterial(name, k, c, mu)
         else:
             materials[name] = Material(name, k, c)
@@ -345,17 +337,6 @@ def _cut_short(block, n: int, source: str, line: int | None, at: str):
                      f"lines before {at}: its {_MATERIAL_FIELDS[len(block)]} is missing (a block "
                      "is name, solid|fluid, conductivity, heat capacity[, viscosity for a "
                      "fluid])", line if line is not None else block[-1][0])
-
-
-def _material_number(name: str, what: str, value: str, source: str, line: int) -> float:
-    if not _NUMBER.fullmatch(value):
-        raise InputError(source, f"{what} of material '{name}' is not a number: {_show(value)}",
-                         line)
-    number = float(value)
-    if not math.isfinite(number) or number <= 0:
-        raise InputError(source, f"{what} of material '{name}' must be positive and finite, got "
-                         f"{value}", line)
-    return number
 
 
 # ---------------------------------------------------------------------- the package

@@ -62,7 +62,6 @@ origin).
 """
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass, replace
@@ -73,8 +72,8 @@ import numpy as np
 
 from thermal.errors import InputError
 from thermal.geometry.floorplan import Floorplan
-from thermal.io.hotspot import (FlpData, PtraceData, _NUMBER, _count, _name_list, _read_text,
-                                _show, read_flp, read_ptrace)
+from thermal.io.hotspot import (FlpData, PtraceData, _NUMBER, _count, _name_list, _positive_number,
+                                _read_text, _show, read_flp, read_ptrace)
 from thermal.io.hotspot_config import (HotspotConfig, _named, check_package_fit,
                                        package_parameters)
 from thermal.geometry.stack import Layer, Material, Stack, hotspot_package
@@ -216,7 +215,7 @@ def _parse(text: str, source: str, folder: Path, materials: Mapping[str, Materia
                 spec.power = flag
         elif field == 3:
             if _NUMBER.fullmatch(token) or _LOOKS_NUMERIC.match(token):
-                spec.heat_capacity = _positive(token, spec, "heat capacity", source, lineno)
+                spec.heat_capacity = _positive_number(token, f"heat capacity of layer {spec.number}", source, lineno)
             else:
                 material = _material(token, spec, materials, source, lineno)
                 spec.material = material.name
@@ -224,9 +223,9 @@ def _parse(text: str, source: str, folder: Path, materials: Mapping[str, Materia
                 spec.conductivity = material.conductivity
                 field = 4  # the resistivity line is left out
         elif field == 4:
-            spec.conductivity = 1.0 / _positive(token, spec, "resistivity", source, lineno)
+            spec.conductivity = 1.0 / _positive_number(token, f"resistivity of layer {spec.number}", source, lineno)
         elif field == 5:
-            spec.thickness = _positive(token, spec, "thickness", source, lineno)
+            spec.thickness = _positive_number(token, f"thickness of layer {spec.number}", source, lineno)
         else:
             spec.floorplan = _floorplan_path(token, folder, spec, source, lineno)
             spec.floorplan_line = lineno
@@ -279,17 +278,6 @@ def _flag(token: str, spec: _LayerSpec, field: int, source: str, line: int) -> b
         return False
     raise InputError(source, f"{_FIELDS[field].split(' (')[0]} of layer {spec.number} must be Y "
                      f"or N, got {_show(token)}", line)
-
-
-def _positive(token: str, spec: _LayerSpec, what: str, source: str, line: int) -> float:
-    if not _NUMBER.fullmatch(token):
-        raise InputError(source, f"{what} of layer {spec.number} is not a number: {_show(token)}",
-                         line)
-    value = float(token)
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(source, f"{what} of layer {spec.number} must be positive and finite, got "
-                         f"{token}", line)
-    return value
 
 
 def _material(name: str, spec: _LayerSpec, materials: Mapping[str, Material] | None,

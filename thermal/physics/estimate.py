@@ -92,7 +92,7 @@ def laplacian_bound(u: np.ndarray, q_low: np.ndarray, q_high: np.ndarray, model)
     density, which a recovered or finite-difference Hessian smooths over.
     """
     if isinstance(model, Stack):
-        return stack_jump_bound(model, q_low, q_high) + 0 * np.asarray(u, float)
+        return np.broadcast_to(stack_jump_bound(model, q_low, q_high), np.shape(u))
     hu = model.htc * np.asarray(u, float)
     return np.maximum(np.abs(hu - q_low), np.abs(hu - q_high)) / model.sheet_conductance
 

@@ -16,7 +16,7 @@ extruded mesh makes it exact and cheap:
   lines at once by a batched Thomas algorithm: a loop over the few levels, vectorised over the
   plane), damped Jacobi between lines, so the vertical coupling, however strong, is handled
   exactly and the coarse plane levels take the horizontal one. (A multicolour line Gauss-Seidel,
-  also here, took fewer iterations but no less time.)
+  tried, took fewer iterations but no less time.)
 
 Used as the preconditioner of conjugate gradients (a symmetric V-cycle). Unknowns outside a
 layer's footprint are kept as decoupled rows with a unit-scale diagonal so every level keeps
@@ -27,8 +27,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-#: "jacobi" or "gauss-seidel" (multicolour): see the measurements in the module notes.
-SMOOTHER = "jacobi"
 #: Damping of the line-Jacobi smoother (between lines; each line is solved exactly).
 OMEGA = 0.9
 #: Smoothing sweeps before and after each coarse correction.
@@ -59,10 +57,10 @@ class _Lines:
         self.piv = piv
         self.cp = cp
 
-    def solve(self, r: np.ndarray, cols: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """Solve the lines of plane nodes ``cols`` for right-hand sides ``r`` (levels, len(cols))."""
+    def solve(self, r: np.ndarray) -> np.ndarray:
+        """Every line solved for its part of ``r`` (level-major), returned flat."""
         L = self.levels
-        upper, piv, cp = self.upper[:, cols], self.piv[:, cols], self.cp[:, cols]
+        upper, piv, cp = self.upper, self.piv, self.cp
         y = r.reshape(L, -1).copy()
         y[0] /= piv[0]
         for k in range(1, L):
@@ -70,7 +68,7 @@ class _Lines:
             y[k] /= piv[k]
         for k in range(L - 2, -1, -1):
             y[k] -= cp[k] * y[k + 1]
-        return y
+        return y.reshape(-1)
 
 
 class LineMultigrid:
@@ -95,14 +93,13 @@ class LineMultigrid:
                                                   max_levels=12,
                                                   strength=("symmetric", {"theta": PLANE_THETA}))
         self.levels = levels
-        self.ops, self.lines, self.P, self.colours = [], [], [], []
+        self.ops, self.lines, self.P = [], [], []
         current = A.tocsr()
         active = np.ones(A.shape[0], bool) if active is None else np.asarray(active, bool)
         for lvl in plane.levels[:-1]:
             n_plane = lvl.A.shape[0]
             self.ops.append(current)
             self.lines.append(_Lines(current, levels, n_plane))
-            self.colours.append(_colour_rows(current, lvl.A, levels) if SMOOTHER != "jacobi" else [])
             # Interpolate into active unknowns only: the coarse operator is then exactly the
             # Galerkin one of the real problem; coarse unknowns that see no active one stay
             # decoupled rows of unit scale.
@@ -118,76 +115,24 @@ class LineMultigrid:
         self.coarse = splu(current.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                            options={"SymmetricMode": True})
 
-    def _smooth(self, level: int, x: np.ndarray, b: np.ndarray, reverse: bool) -> np.ndarray:
-        """Line Gauss-Seidel over colours of the plane (lines of one colour do not touch), or
-        damped line Jacobi."""
-        lines = self.lines[level]
-        if SMOOTHER == "jacobi":
-            for _ in range(SWEEPS):
-                x = x + OMEGA * lines.solve(b - self.ops[level] @ x).reshape(-1)
-            return x
-        L = self.levels
-        xv = x.reshape(L, -1)
-        bv = b.reshape(L, -1)
-        order = self.colours[level][::-1] if reverse else self.colours[level]
-        for cols, rows_op, sub in order:
-            r = bv[:, cols] - (rows_op @ x).reshape(L, -1)
-            xv[:, cols] += sub.solve(r)
+    def _smooth(self, level: int, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Damped line Jacobi: every vertical line solved exactly for its residual."""
+        for _ in range(SWEEPS):
+            x = x + OMEGA * self.lines[level].solve(b - self.ops[level] @ x)
         return x
 
     def cycle(self, b: np.ndarray, level: int = 0) -> np.ndarray:
         if level == len(self.P):
             return self.coarse.solve(b)
-        x = self._smooth(level, np.zeros_like(b), b, False)
+        x = self._smooth(level, np.zeros_like(b), b)
         r = b - self.ops[level] @ x
         x = x + self.P[level] @ self.cycle(self.P[level].T @ r, level + 1)
-        return self._smooth(level, x, b, True)
+        return self._smooth(level, x, b)
 
     @property
     def complexity(self) -> float:
         """Nonzeros of all operators over the finest's."""
         return sum(op.nnz for op in self.ops) / self.ops[0].nnz
-
-
-def colouring(graph: sp.csr_matrix, seed: int = 0) -> np.ndarray:
-    """A colour per node such that neighbours differ (Jones-Plassmann: each round, every
-    uncoloured node whose random priority beats all its uncoloured neighbours' takes the
-    smallest colour none of its neighbours has). Vectorised per round."""
-    n = graph.shape[0]
-    g = sp.csr_matrix(graph, copy=True)
-    g.setdiag(0)
-    g.eliminate_zeros()
-    g.data[:] = 1.0
-    rows = np.repeat(np.arange(n), np.diff(g.indptr))
-    cols = g.indices
-    priority = np.random.default_rng(seed).random(n)
-    colour = np.full(n, -1)
-    while (colour < 0).any():
-        open_ = colour < 0
-        beaten = np.zeros(n, bool)
-        contest = open_[rows] & open_[cols] & (priority[cols] > priority[rows])
-        beaten[rows[contest]] = True
-        winners = np.flatnonzero(open_ & ~beaten)
-        # Smallest colour not used by a coloured neighbour: mark used colours per winner.
-        used = colour[cols] >= 0
-        max_c = int(colour.max()) + 2 if (colour >= 0).any() else 1
-        taken = np.zeros((n, max_c + 1), bool)
-        sel = used & np.isin(rows, winners)
-        taken[rows[sel], colour[cols[sel]]] = True
-        colour[winners] = np.argmin(taken[winners], axis=1)
-    return colour
-
-
-def _colour_rows(A: sp.csr_matrix, plane_graph: sp.csr_matrix, levels: int):
-    """Per colour of the plane graph: its plane nodes and the rows of ``A`` on their lines."""
-    n_plane = plane_graph.shape[0]
-    colour = colouring(plane_graph)
-    out = []
-    for c in range(colour.max() + 1):
-        cols = np.flatnonzero(colour == c)
-        rows = (np.arange(levels)[:, None] * n_plane + cols[None, :]).ravel()
-        out.append((cols, A[rows], _Lines(A[rows][:, rows], levels, cols.size)))
-    return out
 
 
 def pcg(A: sp.csr_matrix, b: np.ndarray, precondition, rtol: float, maxiter: int = 300):
