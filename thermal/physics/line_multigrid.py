@@ -115,16 +115,22 @@ class LineMultigrid:
         self.coarse = splu(current.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                            options={"SymmetricMode": True})
 
-    def _smooth(self, level: int, x: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Damped line Jacobi: every vertical line solved exactly for its residual."""
-        for _ in range(SWEEPS):
+    def _smooth(self, level: int, x: np.ndarray | None, b: np.ndarray) -> np.ndarray:
+        """Damped line Jacobi: every vertical line solved exactly for its residual. ``x`` None
+        is a zero first guess, whose residual is ``b`` (one product with the operator saved:
+        a sixth of the work of a fine-level cycle)."""
+        sweeps = SWEEPS
+        if x is None:
+            x = OMEGA * self.lines[level].solve(b)
+            sweeps -= 1
+        for _ in range(sweeps):
             x = x + OMEGA * self.lines[level].solve(b - self.ops[level] @ x)
         return x
 
     def cycle(self, b: np.ndarray, level: int = 0) -> np.ndarray:
         if level == len(self.P):
             return self.coarse.solve(b)
-        x = self._smooth(level, np.zeros_like(b), b)
+        x = self._smooth(level, None, b)
         r = b - self.ops[level] @ x
         x = x + self.P[level] @ self.cycle(self.P[level].T @ r, level + 1)
         return self._smooth(level, x, b)
