@@ -3,7 +3,8 @@
 For a stack whose layers all cover the die and are homogeneous, a lateral mode
 ``cos(a x) cos(b y)`` (``lambda^2 = a^2 + b^2``) separates: in each layer the amplitude
 ``theta(z)`` solves ``kz theta'' - kx lambda^2 theta = -s`` (``s`` the volumetric source),
-the sink's bottom face convects (``kz theta' = h theta``), the top of layer 0 is adiabatic,
+the sink's bottom face convects (``kz theta' = h theta``), the top of layer 0 is adiabatic or
+convects too (``Stack.top_htc``),
 and temperature and flux are continuous between layers. :func:`face_responses` gives, per mode,
 the rise at the top face of every power layer per unit power density (W/m^2) dissipated in
 every power layer, so the exact field is a cosine series (:class:`thermal.exact.series.SeriesSolution`
@@ -15,11 +16,13 @@ How, in closed form and without overflow or cancellation at any ``lambda``:
   ``1/h`` under the sink and climbs through a sourceless layer as
   ``Z' = (Z + (d/kz) tc) / (1 + Z kx lambda^2 d tc)``, ``tc = tanh(x)/x``, ``x = m d``,
   ``m = lambda sqrt(kx/kz)``; looking up from each layer's top, the admittance
-  ``Y = (upward flux) / theta`` starts at 0 above layer 0 and descends as
+  ``Y = (upward flux) / theta`` starts at the top face's ``h`` (0: adiabatic) above layer 0 and
+  descends as
   ``Y' = (Y + kx lambda^2 d tc) / (1 + Y (d/kz) tc)``;
 * in the source layer, ``theta = s/(kx lambda^2) + a e^{-m z} + b e^{-m (d - z)}``; with
-  ``P = Z m kz``, ``Q = Y / (m kz)``, ``E = e^{-x}``, ``D = (1+P)(1+Q) + E^2 (1-P)(1-Q)``, the
-  two faces are, per unit flux ``q = s d``::
+  ``P = Z m kz``, ``Q = Y / (m kz)``, ``E = e^{-x}``, ``D = (1+P)(1+Q) + E^2 (1-P)(1-Q)``
+  (computed as ``(1+P) + E^2 (1-P) + Y (2 (d/kz) g2 + Z (1 + E^2))``, which stays finite where
+  ``m -> 0`` under a convecting top), the two faces are, per unit flux ``q = s d``::
 
       top    = ((d/kz) g1^2 + 2 Z g2) / D,        g1 = (1 - E)/x,  g2 = (1 - E^2)/(2 x)
       bottom = (2 Z g2 + Z Y (d/kz) g1^2) / D
@@ -124,7 +127,7 @@ def face_responses(stack: Stack, lam2: np.ndarray) -> np.ndarray:
         sl = s[i]
         z = (z + sl.thickness / sl.kz * tc[i]) / (1 + z * sl.kx * flat * sl.thickness * tc[i])
     y_above = [None] * n
-    y = np.zeros_like(flat)
+    y = np.full_like(flat, stack.top_htc)
     for i in range(n):
         y_above[i] = y
         sl = s[i]
@@ -158,12 +161,10 @@ def _source_faces(sl: Slab, x: np.ndarray, z: np.ndarray, y: np.ndarray):
     g2 = _ratio(-np.expm1(-2 * x), 2 * x)
     mkz = x / sl.thickness * sl.kz  # m kz
     p = z * mkz
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(mkz > 0, y / np.where(mkz > 0, mkz, 1), 0.0)
-    # Q -> infinity (an admittance above at lambda -> 0) cannot happen: Y vanishes like lambda^2
-    # above an adiabatic top, faster than m kz.
-    d = (1 + p) * (1 + q) + e * e * (1 - p) * (1 - q)
     r = sl.thickness / sl.kz
+    # (1+P)(1+Q) + E^2 (1-P)(1-Q) with Q = Y/(m kz) multiplied out: Q's terms carry
+    # (1 - E^2)/(m kz) = 2 r g2 and P/(m kz) = Z, finite as m -> 0 (a convecting top keeps Y > 0).
+    d = (1 + p) + e * e * (1 - p) + y * (2 * r * g2 + z * (1 + e * e))
     top = (r * g1 * g1 + 2 * z * g2) / d
     bottom = (2 * z * g2 + z * y * r * g1 * g1) / d
     return top, bottom
@@ -187,6 +188,8 @@ def responses_1d(stack: Stack, lam2: float, cells_per_slab: int = 400) -> np.nda
     main[:-1] += g
     main[1:] += g
     main[-1] += g_sink
+    if stack.top_htc > 0:
+        main[0] += 1.0 / (0.5 * dz[0] / kz[0] + 1.0 / stack.top_htc)
     import scipy.sparse as sp
     import scipy.sparse.linalg as spla
 

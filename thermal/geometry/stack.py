@@ -1,8 +1,8 @@
 """A chip's package and 3D stack: layers of material from the junction down to the heat sink.
 
 A :class:`Stack` lists its :class:`Layer` s from the one farthest from the sink (HotSpot's layer
-0, the die's junction side on top) down to the sink, whose outer face convects to ambient. Every
-other face is adiabatic. Each layer has a thickness, an in-plane and a through-plane
+0, the die's junction side on top) down to the sink, whose outer face convects to ambient; layer 0's
+top face may convect too (a path to the board). Every other face is adiabatic. Each layer has a thickness, an in-plane and a through-plane
 conductivity, a volumetric heat capacity, a footprint (the die's rectangle, or a square of given
 side centred on the die, as HotSpot's spreader and sink are) and optionally a floorplan: a
 *power layer* dissipates its floorplan's block power uniformly through its thickness (HotSpot's
@@ -16,7 +16,10 @@ solver) lives in :mod:`thermal.exact.layered` and :mod:`thermal.physics.stack_so
 :func:`hotspot_package` builds HotSpot's default package around a die: die 0.15 mm (k = 100),
 TIM 20 um (k = 4), spreader 30 x 30 x 1 mm (k = 400), sink 60 x 60 x 6.9 mm (k = 400),
 ``r_convec`` 0.1 K/W over the sink's face, ambient 318.15 K (HotSpot 7.0's built-in defaults,
-``package.c``/``temperature.c`` ``default_thermal_config``).
+``package.c``/``temperature.c`` ``default_thermal_config``). With ``model_secondary`` it also
+builds HotSpot's secondary heat path above the die (the board side of a flip-chip): on-chip
+metal and C4/underfill over the die, package substrate, solder balls and PCB as centred squares,
+the PCB's face convecting through ``r_convec_sec`` (:data:`HOTSPOT_SECONDARY_DEFAULTS`).
 """
 from __future__ import annotations
 
@@ -35,6 +38,21 @@ HOTSPOT_DEFAULTS = {
     "s_spreader": 0.03, "t_spreader": 1e-3, "k_spreader": 400.0, "p_spreader": 3.55e6,
     "s_sink": 0.06, "t_sink": 6.9e-3, "k_sink": 400.0, "p_sink": 3.55e6,
     "r_convec": 0.1, "c_convec": 140.4, "ambient": 318.15,
+}
+
+#: HotSpot 7.0's secondary heat path and its defaults (temperature.c ``default_thermal_config``,
+#: lines 51-64). ``n_metal``, ``s_c4`` and ``n_c4`` feed only HotSpot's block model; its grid
+#: model, like this one, uses the layer thicknesses and the materials below.
+HOTSPOT_SECONDARY_DEFAULTS: dict[str, float | int] = {
+    "model_secondary": 0, "r_convec_sec": 1.0, "c_convec_sec": 140.4, "n_metal": 8,
+    "t_metal": 10.0e-6, "t_c4": 0.0001, "s_c4": 20.0e-6, "n_c4": 400, "s_sub": 0.021,
+    "t_sub": 0.001, "s_solder": 0.021, "t_solder": 0.00094, "s_pcb": 0.1, "t_pcb": 0.002,
+}
+#: The secondary path's fixed materials: conductivity 1/RHO_* W/(m K) and SPEC_HEAT_* J/(m^3 K)
+#: (temperature.h:89-112).
+HOTSPOT_SECONDARY_MATERIALS = {
+    "metal": (1 / 0.0025, 3.55e6), "c4": (1 / 0.8, 1.65e6), "substrate": (1 / 0.5, 1.6e6),
+    "solder": (1 / 0.06, 2.1e6), "pcb": (1 / 0.333, 1.32e6),
 }
 
 
@@ -166,6 +184,10 @@ class Stack:
         Or a heat-transfer coefficient over that face, W/(m^2 K). Exactly one is given.
     ambient : float
         K.
+    r_convec_top, htc_top : float, optional
+        The top face of layer 0 convects too (HotSpot's secondary path ends in ``r_convec_sec``
+        over the PCB's face): a resistance over that face, K/W, or a heat-transfer coefficient.
+        At most one; by default that face is adiabatic.
     die : tuple, optional
         (x0, y0, x1, y1) of the die; set from the floorplan when the stack is bound to one.
     source : str
@@ -178,6 +200,8 @@ class Stack:
     r_convec: float | None = None
     htc: float | None = None
     ambient: float = HOTSPOT_DEFAULTS["ambient"]
+    r_convec_top: float | None = None
+    htc_top: float | None = None
     die: tuple[float, float, float, float] | None = None
     source: str = "<stack>"
     ignored: tuple[str, ...] = field(default=())
@@ -188,9 +212,11 @@ class Stack:
             raise InputError(self.source, "a stack needs at least one layer")
         if (self.r_convec is None) == (self.htc is None):
             raise InputError(self.source, "give exactly one of r_convec (K/W) and htc (W/(m^2 K))")
-        _check_positive(self.source, **{k: v for k, v in (("r_convec", self.r_convec),
-                                                          ("htc", self.htc), ("ambient", self.ambient))
-                                        if v is not None})
+        if self.r_convec_top is not None and self.htc_top is not None:
+            raise InputError(self.source, "give at most one of r_convec_top (K/W) and htc_top (W/(m^2 K))")
+        _check_positive(self.source, **{k: v for k, v in (
+            ("r_convec", self.r_convec), ("htc", self.htc), ("ambient", self.ambient),
+            ("r_convec_top", self.r_convec_top), ("htc_top", self.htc_top)) if v is not None})
         names = [layer.name for layer in self.layers]
         if len(set(names)) != len(names):
             raise InputError(self.source, f"layer names repeat: {', '.join(names)}")
@@ -202,27 +228,31 @@ class Stack:
     # ------------------------------------------------------------------ binding to a die
     def bound_to(self, floorplan: Floorplan) -> "Stack":
         """This stack around ``floorplan``'s die: power layers without a floorplan of their own
-        take it, and footprints are checked (each layer at least as large as the one above)."""
+        take it, and footprints are checked (:meth:`_check_footprints`)."""
         layers = tuple(replace(layer, floorplan=floorplan) if layer.power and layer.floorplan is None
                        else layer for layer in self.layers)
         return replace(self, layers=layers, die=tuple(float(v) for v in floorplan.die))
 
     def _check_footprints(self) -> None:
+        """From the first power layer down to the sink every layer covers the one above it;
+        above that layer (a secondary path towards the board) every layer covers the one
+        below it."""
         x0, y0, x1, y1 = self.die
-        previous = None
-        for layer in self.layers:
-            fx0, fy0, fx1, fy1 = self.footprint(layer)
-            if previous is not None and (fx0 > previous[0] + 1e-12 or fy0 > previous[1] + 1e-12
-                                         or fx1 < previous[2] - 1e-12 or fy1 < previous[3] - 1e-12):
-                raise InputError(self.source, f"layer '{layer.name}' ({_describe(fx0, fy0, fx1, fy1)}) "
-                                 f"is smaller than the layer above it ({_describe(*previous)})")
-            previous = (fx0, fy0, fx1, fy1)
+        first = self.power_layers[0]
+        boxes = [self.footprint(layer) for layer in self.layers]
+        for i, layer in enumerate(self.layers):
+            if i != first:
+                inner = boxes[i - 1] if i > first else boxes[i + 1]
+                if not _covers(boxes[i], inner):
+                    side = "above" if i > first else "below"
+                    raise InputError(self.source, f"layer '{layer.name}' ({_describe(*boxes[i])}) "
+                                     f"is smaller than the layer {side} it ({_describe(*inner)})")
             fp = layer.floorplan
             if fp is not None and any(abs(a - b) > 1e-9 * max(x1 - x0, y1 - y0)
                                       for a, b in zip(fp.die, self.footprint(layer))):
                 raise InputError(fp.source, f"layer '{layer.name}': the floorplan's outline "
                                  f"({_describe(*fp.die)}) is not the layer's footprint "
-                                 f"({_describe(fx0, fy0, fx1, fy1)})")
+                                 f"({_describe(*boxes[i])})")
 
     def footprint(self, layer: Layer) -> tuple[float, float, float, float]:
         """(x0, y0, x1, y1) of ``layer``: the die, or its centred square."""
@@ -255,6 +285,16 @@ class Stack:
         return 1.0 / (self.r_convec * (x1 - x0) * (y1 - y0))
 
     @property
+    def top_htc(self) -> float:
+        """Heat-transfer coefficient over layer 0's top face, W/(m^2 K); 0 if adiabatic."""
+        if self.htc_top is not None:
+            return float(self.htc_top)
+        if self.r_convec_top is None:
+            return 0.0
+        x0, y0, x1, y1 = self.footprint(self.layers[0])
+        return 1.0 / (self.r_convec_top * (x1 - x0) * (y1 - y0))
+
+    @property
     def equal_footprints(self) -> bool:
         """Every layer covers exactly the die (an exact series solution may exist)."""
         return all(self.footprint(layer) == self.die for layer in self.layers)
@@ -283,8 +323,14 @@ class Stack:
                "layers": [layer.as_dict() for layer in self.layers]}
         out["r_convec" if self.r_convec is not None else "htc"] = (
             self.r_convec if self.r_convec is not None else self.htc)
+        if self.r_convec_top is not None:
+            out["r_convec_top"] = self.r_convec_top
+        if self.htc_top is not None:
+            out["htc_top"] = self.htc_top
         if self.die is not None:
             out["sink_htc"] = self.sink_htc
+            if self.top_htc:
+                out["top_htc"] = self.top_htc
         if self.ignored:
             out["ignored_keys"] = list(self.ignored)
         return out
@@ -292,13 +338,15 @@ class Stack:
 
 def hotspot_package(params: dict | None = None, *, floorplan: Floorplan | None = None,
                     source: str = "HotSpot defaults", ignored: Sequence[str] = ()) -> Stack:
-    """HotSpot's package around one die: die (power layer), TIM, spreader, sink.
+    """HotSpot's package around one die: die (power layer), TIM, spreader, sink; with
+    ``model_secondary`` the secondary path above the die (:func:`secondary_layers`).
 
-    ``params`` overrides :data:`HOTSPOT_DEFAULTS` with HotSpot's key names (``t_chip``,
-    ``k_sink``, ``r_convec``...); conductivities and heat capacities must already reflect any
-    ``material_*`` names (:mod:`thermal.io.hotspot_config` resolves them).
+    ``params`` overrides :data:`HOTSPOT_DEFAULTS` and :data:`HOTSPOT_SECONDARY_DEFAULTS` with
+    HotSpot's key names (``t_chip``, ``k_sink``, ``r_convec``, ``t_pcb``...); conductivities and
+    heat capacities must already reflect any ``material_*`` names
+    (:mod:`thermal.io.hotspot_config` resolves them).
     """
-    p = {**HOTSPOT_DEFAULTS, **(params or {})}
+    p = {**HOTSPOT_DEFAULTS, **HOTSPOT_SECONDARY_DEFAULTS, **(params or {})}
     layers = (
         Layer("die", p["t_chip"], p["k_chip"], p["p_chip"], power=True, material=p.get("material_chip")),
         Layer("interface", p["t_interface"], p["k_interface"], p["p_interface"],
@@ -308,9 +356,29 @@ def hotspot_package(params: dict | None = None, *, floorplan: Floorplan | None =
         Layer("sink", p["t_sink"], p["k_sink"], p["p_sink"], side=p["s_sink"],
               material=p.get("material_sink")),
     )
-    stack = Stack(layers, r_convec=p["r_convec"], ambient=p["ambient"], source=source,
-                  ignored=tuple(ignored))
+    top = None
+    if p["model_secondary"]:
+        layers = (*secondary_layers(p, chip_layers=True), *layers)
+        top = p["r_convec_sec"]
+    stack = Stack(layers, r_convec=p["r_convec"], ambient=p["ambient"], r_convec_top=top,
+                  source=source, ignored=tuple(ignored))
     return stack.bound_to(floorplan) if floorplan is not None else stack
+
+
+def secondary_layers(params: dict, chip_layers: bool) -> tuple[Layer, ...]:
+    """HotSpot's secondary heat path, top (the PCB) first: PCB, solder balls and package
+    substrate (centred squares ``s_pcb``, ``s_solder``, ``s_sub``), then, with ``chip_layers``
+    (HotSpot adds them only without an LCF), C4/underfill and on-chip metal over the die
+    (temperature_grid.c:497-603, the materials of temperature.h:89-112)."""
+    p = {**HOTSPOT_SECONDARY_DEFAULTS, **params}
+    m = HOTSPOT_SECONDARY_MATERIALS
+    out = [Layer("pcb", p["t_pcb"], *m["pcb"], side=p["s_pcb"], material="pcb"),
+           Layer("solder", p["t_solder"], *m["solder"], side=p["s_solder"], material="solder"),
+           Layer("substrate", p["t_sub"], *m["substrate"], side=p["s_sub"], material="substrate")]
+    if chip_layers:
+        out += [Layer("c4", p["t_c4"], *m["c4"], material="c4"),
+                Layer("metal", p["t_metal"], *m["metal"], material="metal")]
+    return tuple(out)
 
 
 def equal_footprint(stack: Stack) -> Stack:
@@ -333,6 +401,11 @@ def _check_positive(where: str, **values) -> None:
     for name, value in values.items():
         if value <= 0:
             raise InputError("<stack>", f"{where}: {name} must be positive, got {value!r}")
+
+
+def _covers(outer, inner) -> bool:
+    return (outer[0] <= inner[0] + 1e-12 and outer[1] <= inner[1] + 1e-12
+            and outer[2] >= inner[2] - 1e-12 and outer[3] >= inner[3] - 1e-12)
 
 
 def _describe(x0, y0, x1, y1) -> str:

@@ -26,10 +26,12 @@ The package (:func:`package_stack`)
     :func:`~thermal.geometry.stack.hotspot_package`), from the package keys of a configuration. A
     ``material_<part>`` key replaces ``k_<part>`` and ``p_<part>`` whatever their order in the
     file: temperature.c ``thermal_config_add_from_strs`` reads every ``k_``/``p_`` key first
-    (lines 118-166) and the ``material_`` keys last (lines 300-338), overwriting both values. The
-    secondary heat path (``model_secondary 1``) and the heat-sink model (``package_model_used 1``,
-    which computes ``r_convec`` from a ``package_config_file``, hotspot.c:450-456 and package.c
-    ``package_model``) are not supported and are errors. Every other key HotSpot knows (DTM,
+    (lines 118-166) and the ``material_`` keys last (lines 300-338), overwriting both values. With
+    ``model_secondary 1`` the secondary heat path is built above the die as HotSpot's grid model
+    builds it (:func:`~thermal.geometry.stack.secondary_layers`; its ``n_metal``, ``s_c4`` and
+    ``n_c4`` feed only HotSpot's block model and are listed as ignored). The heat-sink model
+    (``package_model_used 1``, which computes ``r_convec`` from a ``package_config_file``,
+    hotspot.c:450-456 and package.c ``package_model``) is not supported and is an error. Every other key HotSpot knows (DTM,
     leakage, grid size, files, microchannels, the floorplanner's keys) is read, checked for
     nothing more, and listed in :attr:`Stack.ignored <thermal.geometry.stack.Stack.ignored>`.
 
@@ -52,7 +54,8 @@ from typing import Mapping, Union
 from thermal.errors import InputError
 from thermal.geometry.floorplan import Floorplan
 from thermal.io.hotspot import _NUMBER, _content_lines, _positive_number, _read_text, _show
-from thermal.geometry.stack import HOTSPOT_DEFAULTS, Material, Stack, hotspot_package
+from thermal.geometry.stack import (HOTSPOT_DEFAULTS, HOTSPOT_SECONDARY_DEFAULTS, Material, Stack,
+                                    hotspot_package)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -67,15 +70,12 @@ PACKAGE_KEYS = tuple(HOTSPOT_DEFAULTS)
 #: Material names for the package's parts (temperature.c:300-338).
 MATERIAL_KEYS = tuple(f"material_{part}" for part in PARTS)
 
-#: HotSpot 7.0's secondary heat path (C4/underfill, substrate, solder balls, PCB) and its
-#: defaults (temperature.c ``default_thermal_config``, lines 51-64). Integers where HotSpot reads
-#: them with ``%d``.
-HOTSPOT_SECONDARY_DEFAULTS: dict[str, float | int] = {
-    "model_secondary": 0, "r_convec_sec": 1.0, "c_convec_sec": 140.4, "n_metal": 8,
-    "t_metal": 10.0e-6, "t_c4": 0.0001, "s_c4": 20.0e-6, "n_c4": 400, "s_sub": 0.021,
-    "t_sub": 0.001, "s_solder": 0.021, "t_solder": 0.00094, "s_pcb": 0.1, "t_pcb": 0.002,
-}
+#: HotSpot 7.0's secondary heat path (C4/underfill, substrate, solder balls, PCB): its keys
+#: (defaults in :data:`~thermal.geometry.stack.HOTSPOT_SECONDARY_DEFAULTS`). Integers where
+#: HotSpot reads them with ``%d``.
 SECONDARY_KEYS = tuple(HOTSPOT_SECONDARY_DEFAULTS)
+#: The secondary-path keys the grid model (HotSpot's and ours) uses when the path is modelled.
+SECONDARY_USED = tuple(k for k in SECONDARY_KEYS if k not in ("n_metal", "s_c4", "n_c4"))
 _INTEGER_KEYS = {"model_secondary", "n_metal", "n_c4", "package_model_used"}
 
 # Every key a HotSpot 7.0 reader looks up (get_str_index) or a writer dumps (*_to_strs, so that
@@ -106,7 +106,6 @@ HOTSPOT_KEYS = tuple(dict.fromkeys((*_THERMAL_KEYS, *_GLOBAL_KEYS, *_HEATSINK_KE
 _CANONICAL = {k.lower(): k for k in HOTSPOT_KEYS}
 
 _UNSUPPORTED = {
-    "model_secondary": "model_secondary 1 (HotSpot's secondary heat path) is not supported yet",
     "package_model_used": "package_model_used 1 (HotSpot's heat-sink and fan model, which "
                           "computes r_convec from package_config_file) is not supported: set it "
                           "to 0 and give r_convec",
@@ -207,6 +206,8 @@ def read_hotspot_config(path: PathLike) -> HotspotConfig:
                 secondary[key] = number
             if key in _UNSUPPORTED and number != 0:
                 raise InputError(source, _UNSUPPORTED[key], line)
+            if key == "model_secondary" and number not in (0, 1):
+                raise InputError(source, f"-model_secondary must be 0 or 1, got {value}", line)
     interval = values.get("sampling_intvl")
     return HotspotConfig(source, values, lines, package, secondary,
                          None if interval is None else float(interval))
@@ -351,10 +352,11 @@ def package_parameters(config: HotspotConfig | None = None,
         A material name not in ``materials`` (naming the configuration file, the line and the
         known materials).
     """
-    params: dict = dict(HOTSPOT_DEFAULTS)
+    params: dict = {**HOTSPOT_DEFAULTS, **HOTSPOT_SECONDARY_DEFAULTS}
     if config is None:
         return params
     params.update({k: v for k, v in config.package.items() if k in PACKAGE_KEYS})
+    params.update(config.secondary)
     known = materials or {}
     for part in PARTS:
         key = f"material_{part}"
@@ -402,17 +404,26 @@ def package_stack(config: HotspotConfig | None = None,
     """
     params = package_parameters(config, materials)
     source = config.source if config is not None else "HotSpot defaults"
-    ignored = tuple(k for k in (config.keys if config is not None else ())
-                    if k not in PACKAGE_KEYS and k not in MATERIAL_KEYS)
+    ignored = unused_keys(config, params, (*PACKAGE_KEYS, *MATERIAL_KEYS))
     check_package_fit(params, config, None if floorplan is None else floorplan.die, source)
     with _named(source):
         return hotspot_package(params, floorplan=floorplan, source=source, ignored=ignored)
 
 
+def unused_keys(config: HotspotConfig | None, params: Mapping, used: tuple[str, ...]) -> tuple[str, ...]:
+    """``config``'s keys, in file order, that are neither in ``used`` nor secondary-path keys
+    the model uses (``model_secondary`` always; the others only when it is 1)."""
+    secondary = SECONDARY_USED if params["model_secondary"] else ("model_secondary",)
+    return tuple(k for k in (config.keys if config is not None else ())
+                 if k not in used and k not in secondary)
+
+
 def check_package_fit(params: Mapping, config: HotspotConfig | None,
                       die: tuple[float, float, float, float] | None, source: str) -> None:
     """Raise unless the sink is at least as large as the spreader and the spreader covers the
-    die; the message names ``config``'s file and the key's line, or ``source`` for defaults."""
+    die, and (``model_secondary``) the substrate covers the die, the solder the substrate and
+    the PCB the solder; the message names ``config``'s file and the key's line, or ``source``
+    for defaults."""
 
     def where(key: str) -> tuple[str, int | None, str]:
         if config is not None and key in config:
@@ -430,6 +441,17 @@ def check_package_fit(params: Mapping, config: HotspotConfig | None,
             raise InputError(file, f"{what} is smaller than the die ({w * 1e3:.4g} x "
                              f"{h * 1e3:.4g} mm): the spreader must cover the die (HotSpot stops "
                              "with 'inordinate floorplan size')", line)
+    if not params["model_secondary"]:
+        return
+    for key, inner in (("s_solder", "s_sub"), ("s_pcb", "s_solder")):
+        if params[key] < params[inner]:
+            file, line, what = where(key)
+            raise InputError(file, f"{what} is smaller than {inner} ({params[inner]:g} m): the "
+                             "secondary path widens from the die to the board", line)
+    if die is not None and max(die[2] - die[0], die[3] - die[1]) > params["s_sub"] * (1 + 1e-9):
+        file, line, what = where("s_sub")
+        raise InputError(file, f"{what} is smaller than the die: the package substrate must "
+                         "cover it", line)
 
 
 class _named:

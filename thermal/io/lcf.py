@@ -75,8 +75,8 @@ from thermal.geometry.floorplan import Floorplan
 from thermal.io.hotspot import (FlpData, PtraceData, _NUMBER, _count, _name_list, _positive_number,
                                 _read_text, _show, read_flp, read_ptrace)
 from thermal.io.hotspot_config import (HotspotConfig, _named, check_package_fit,
-                                       package_parameters)
-from thermal.geometry.stack import Layer, Material, Stack, hotspot_package
+                                       package_parameters, unused_keys)
+from thermal.geometry.stack import Layer, Material, Stack, hotspot_package, secondary_layers
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -129,14 +129,18 @@ def read_lcf(path: PathLike, power: PathLike | PtraceData | None = None,
         Name -> Material (:func:`~thermal.io.hotspot_config.read_materials`), for layers and
         package keys that name a material.
     config : HotspotConfig, optional
-        The spreader, sink, ``r_convec`` and ``ambient`` (HotSpot's defaults if None).
+        The spreader, sink, ``r_convec`` and ``ambient`` (HotSpot's defaults if None); with
+        ``model_secondary 1``, the secondary path's PCB, solder and substrate above the LCF's
+        layers and ``r_convec_sec``.
     **kw
         Passed to :meth:`Floorplan.from_blocks` (e.g. ``snap=False``).
 
     Returns
     -------
     Stack
-        ``layer_0``, ``layer_1``... then ``spreader`` and ``sink``, bound to the LCF's die.
+        ``layer_0``, ``layer_1``... then ``spreader`` and ``sink``, bound to the LCF's die
+        (with the secondary path: ``pcb``, ``solder``, ``substrate``, then the LCF's layers
+        numbered from 3 as HotSpot numbers them).
 
     Raises
     ------
@@ -173,12 +177,19 @@ def read_lcf(path: PathLike, power: PathLike | PtraceData | None = None,
     params = package_parameters(config, materials)
     die = floorplans[0].die
     check_package_fit(params, config, die, source)
-    spreader, sink = hotspot_package(params).layers[2:]
-    ignored = tuple(k for k in (config.keys if config is not None else ())
-                    if k not in LCF_PACKAGE_KEYS)
+    spreader, sink = hotspot_package({**params, "model_secondary": 0}).layers[2:]
+    ignored = unused_keys(config, params, LCF_PACKAGE_KEYS)
+    top = None
+    if params["model_secondary"]:
+        # HotSpot puts PCB, solder and substrate above the LCF's layers (no C4 or metal: the
+        # LCF describes the chip) and numbers the LCF's layers after them.
+        secondary = secondary_layers(params, chip_layers=False)
+        layers = [*secondary, *(replace(layer, name=f"layer_{len(secondary) + spec.number}")
+                                for spec, layer in zip(specs, layers))]
+        top = params["r_convec_sec"]
     with _named(source):
         stack = Stack((*layers, spreader, sink), r_convec=params["r_convec"],
-                      ambient=params["ambient"], source=source, ignored=ignored)
+                      ambient=params["ambient"], r_convec_top=top, source=source, ignored=ignored)
         return stack.bound_to(floorplans[0])
 
 

@@ -72,7 +72,9 @@ class StackSolution(Solution):
         return float(self.heat["energy_balance_rel"])
 
     #: HotSpot's steady-file prefixes of its package layers (temperature_grid.c), by our names.
-    HOTSPOT_PREFIX = {"die": "", "interface": "iface_", "spreader": "hsp_", "sink": "hsink_"}
+    HOTSPOT_PREFIX = {"die": "", "interface": "iface_", "spreader": "hsp_", "sink": "hsink_",
+                      "metal": "metal_", "c4": "c4_", "substrate": "sub_", "solder": "solder_",
+                      "pcb": "pcb_"}
 
     def layer_averages(self) -> list[np.ndarray]:
         """Each layer's temperature averaged through its thickness at every plane node (K), as
@@ -90,16 +92,19 @@ class StackSolution(Solution):
 
     @cached_property
     def _die_part(self) -> tuple[MeshTri, np.ndarray, np.ndarray]:
-        """The plane's triangles on the die (layer 0's footprint): mesh, nodes, areas."""
+        """The plane's triangles on the die (the first power layer's footprint; layer 0 may be a
+        board above it): mesh, nodes, areas."""
         regs = regions(self.model)
-        top = max(k for k, r in enumerate(regs) if r.layer == 0)
+        die_layer = self.model.power_layers[0]
+        top = max(k for k, r in enumerate(regs) if r.layer == die_layer)
         mesh, nodes, _ = face_mesh(self.prisms.plane, self.prisms.region_present[top])
         return mesh, nodes, ElementGeometry.of(mesh).area
 
     def steady_nodes(self) -> tuple[list[str], np.ndarray]:
-        """HotSpot's ``.steady`` nodes: every layer's mean over each block of layer 0's floorplan
+        """HotSpot's ``.steady`` nodes: every layer's mean over each block of the die's floorplan
         (or the layer's own), layer-averaged, named as HotSpot names them: the die's blocks bare,
-        then ``iface_``, ``hsp_``, ``hsink_``, other layers ``layer_<n>_``. HotSpot's peripheral
+        then ``iface_``, ``hsp_``, ``hsink_``, the secondary path's ``pcb_``, ``solder_``,
+        ``sub_``, ``c4_``, ``metal_``, other layers ``layer_<n>_``. HotSpot's peripheral
         spreader and sink nodes (``inode_``) have no counterpart in a continuous mesh."""
         mesh, nodes, area = self._die_part
         names, values = [], []

@@ -251,6 +251,7 @@ class StackSystem:
     f: np.ndarray
     active: np.ndarray       # (n_nodes,) bool
     sink_mass: sp.csr_matrix  # plane mass over the sink's face, times h
+    top_mass: sp.csr_matrix | None  # the same over layer 0's top face if it convects
     power: float             # watts in
 
 
@@ -294,6 +295,10 @@ def assemble_stack(stack: Stack, mesh: PrismMesh, geometry: ElementGeometry | No
     bottom = mesh.region_present[mesh.sublayer_region[0]].astype(float)
     sink = pattern.mass(g, stack.sink_htc * bottom)
     diagonal[0] = diagonal[0] + sink
+    top = None
+    if stack.top_htc > 0:
+        top = pattern.mass(g, stack.top_htc * mesh.region_present[mesh.sublayer_region[-1]])
+        diagonal[L - 1] = diagonal[L - 1] + top
     # Nodes outside every footprint stay as decoupled rows (the tensor layout the multigrid
     # relies on), with a diagonal of the matrix's own scale.
     active = mesh.active_nodes.reshape(L, -1)
@@ -302,7 +307,8 @@ def assemble_stack(stack: Stack, mesh: PrismMesh, geometry: ElementGeometry | No
     for k in range(L):
         diagonal[k][on_diagonal[~active[k]]] = scale
     A = pattern.tridiagonal(diagonal, upper)
-    return StackSystem(A, f, active.reshape(-1), pattern.matrix(sink), power)
+    return StackSystem(A, f, active.reshape(-1), pattern.matrix(sink),
+                       None if top is None else pattern.matrix(top), power)
 
 
 def _plane_load(floorplan: Floorplan, plane: MeshTri, g: ElementGeometry) -> np.ndarray:
@@ -328,9 +334,11 @@ def solve_stack(stack: Stack, mesh: PrismMesh,
     u, info = solve_prisms(system.A, system.f, mesh, geometry or ElementGeometry.of(mesh.plane),
                            active=system.active)
     rise = np.where(system.active, u, np.nan)
-    bottom = rise[:mesh.n_plane]
-    out = float(np.sum(system.sink_mass @ np.nan_to_num(bottom)))
-    balance = {"power_in_W": system.power, "heat_out_W": {"sink": out},
+    faces = {"sink": float(np.sum(system.sink_mass @ np.nan_to_num(rise[:mesh.n_plane])))}
+    if system.top_mass is not None:
+        faces["top"] = float(np.sum(system.top_mass @ np.nan_to_num(rise[-mesh.n_plane:])))
+    out = sum(faces.values())
+    balance = {"power_in_W": system.power, "heat_out_W": faces,
                "energy_balance_rel": abs(out - system.power) / system.power if system.power else 0.0,
                "assemble_s": assemble_s, "unknowns": int(system.A.shape[0])}
     return rise, info, balance

@@ -35,6 +35,20 @@ def test_stack_checks():
         hotspot_package({"s_spreader": 0.01, "s_sink": 0.005}, floorplan=fp)
     with pytest.raises(InputError, match="smaller than the layer above"):
         hotspot_package({"s_spreader": 0.003}, floorplan=fp)
+    # Above the first power layer the stack widens upwards (a secondary path to the board).
+    with pytest.raises(InputError, match="'substrate' .* smaller than the layer below"):
+        hotspot_package({"model_secondary": 1, "s_sub": 0.003, "s_solder": 0.003}, floorplan=fp)
+    with pytest.raises(InputError, match="at most one of r_convec_top"):
+        Stack((die,), htc=1e4, htc_top=1.0, r_convec_top=1.0)
+
+
+def test_secondary_path_convects_from_the_top():
+    fp = grid_floorplan(2, 2)
+    s = hotspot_package({"model_secondary": 1, "r_convec_sec": 2.0}, floorplan=fp)
+    assert s.top_htc == pytest.approx(1 / (2.0 * 0.1 ** 2)) and s.outline == s.footprint(s.layers[0])
+    assert s.as_dict()["r_convec_top"] == 2.0
+    assert hotspot_package(floorplan=fp).top_htc == 0.0
+    assert Stack(s.layers, htc=1e4, htc_top=50.0).top_htc == 50.0
 
 
 def test_hotspot_package_defaults_and_footprints():

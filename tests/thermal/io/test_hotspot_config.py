@@ -42,10 +42,10 @@ def test_hotspot_example_configs_read(example):
     assert stack.source == c.source and stack.r_convec == 0.1 and stack.ambient == 318.15
     for key in ("grid_rows", "dtm_used", "leakage_used", "model_type", "wrap_l2", "htc",
                 "use_microfluidic_cooling", "package_config_file", "sampling_intvl",
-                "model_secondary", "n_c4"):
+                "r_convec_sec", "t_pcb", "n_c4"):  # no secondary path: its keys are unused
         assert key in stack.ignored
     assert not set(stack.ignored) & {"t_chip", "k_interface", "s_sink", "r_convec", "ambient",
-                                     "material_chip", "material_sink"}
+                                     "material_chip", "material_sink", "model_secondary"}
 
 
 def test_example_packages_as_hotspot_sets_them():
@@ -71,12 +71,12 @@ def test_examples_package_files():
     c = read_hotspot_config(PACKAGE / "hotspot.config")
     m = read_materials(PACKAGE / "hotspot.materials")
     stack = package_stack(c, m)
-    assert stack.ignored == ("model_secondary", "sampling_intvl")
+    assert stack.ignored == ("sampling_intvl",)
     assert [layer.material for layer in stack.layers] == ["silicon", None, "aluminum", "aluminum"]
 
 
 def test_defaults_are_hotspots():
-    assert package_parameters() == HOTSPOT_DEFAULTS
+    assert package_parameters() == {**HOTSPOT_DEFAULTS, **HOTSPOT_SECONDARY_DEFAULTS}
     a, b = package_stack(), hotspot_package()
     assert [x.as_dict() for x in a.layers] == [x.as_dict() for x in b.layers]
     assert a.source == "HotSpot defaults" and a.ignored == ()
@@ -86,6 +86,30 @@ def test_defaults_are_hotspots():
 def test_secondary_defaults_as_in_temperature_c():
     assert HOTSPOT_SECONDARY_DEFAULTS["r_convec_sec"] == 1.0
     assert HOTSPOT_SECONDARY_DEFAULTS["n_c4"] == 400 and HOTSPOT_SECONDARY_DEFAULTS["t_pcb"] == 0.002
+
+
+def test_secondary_path_as_hotspots_grid_model_builds_it(tmp_path):
+    c = read_hotspot_config(write(tmp_path, "c.config", "-model_secondary 1\n-t_pcb 0.0015\n"
+                                  "-r_convec_sec 2.5\n-n_c4 100\n-k_chip 150\n"))
+    stack = package_stack(c, floorplan=die())
+    # temperature_grid.c: PCB, solder, substrate, C4, metal above the die; the package below.
+    assert [l.name for l in stack.layers] == ["pcb", "solder", "substrate", "c4", "metal", "die",
+                                              "interface", "spreader", "sink"]
+    pcb, solder, sub, c4, metal = stack.layers[:5]
+    assert (pcb.thickness, pcb.side, pcb.conductivity) == (0.0015, 0.1, pytest.approx(1 / 0.333))
+    assert (solder.side, sub.side, c4.side, metal.side) == (0.021, 0.021, None, None)
+    assert (c4.conductivity, metal.conductivity, sub.conductivity) == pytest.approx((1.25, 400.0, 2.0))
+    assert stack.r_convec_top == 2.5 and stack.top_htc == pytest.approx(1 / (2.5 * 0.1 ** 2))
+    assert stack.layers[5].conductivity == 150.0 and stack.power_layers == [5]
+    # n_metal, s_c4, n_c4 feed only HotSpot's block model.
+    assert stack.ignored == ("n_c4",)
+    with pytest.raises(InputError, match="s_sub 0.003 m is smaller than the die"):
+        package_stack(read_hotspot_config(write(tmp_path, "d.config", "-model_secondary 1\n"
+                                                "-s_sub 0.003\n-s_solder 0.003\n")),
+                      floorplan=die())
+    bad = write(tmp_path, "e.config", "-model_secondary 1\n-s_pcb 0.01\n")
+    expect_error(lambda: package_stack(read_hotspot_config(bad)), bad, 2,
+                 "-s_pcb 0.01 m is smaller than s_solder")
 
 
 # ---------------------------------------------------------------------- syntax
@@ -103,7 +127,7 @@ def test_layout_comments_tabs_case(tmp_path):
 
 def test_empty_config_is_hotspot_defaults(tmp_path):
     c = read_hotspot_config(write(tmp_path, "e.config", "# nothing\n\n"))
-    assert c.values == {} and package_parameters(c) == HOTSPOT_DEFAULTS
+    assert c.values == {} and package_parameters(c) == {**HOTSPOT_DEFAULTS, **HOTSPOT_SECONDARY_DEFAULTS}
 
 
 def test_hotspot_dump_format_reads_back(tmp_path):
@@ -145,8 +169,7 @@ BAD_CONFIG = [
     ("-r_convec_sec 0\n", 1, "-r_convec_sec must be positive"),
     ("-sampling_intvl 0\n", 1, "-sampling_intvl must be positive"),
     ("-model_secondary yes\n", 1, "-model_secondary must be an integer"),
-    ("-t_chip 1e-4\n-model_secondary 1\n", 2,
-     "model_secondary 1 (HotSpot's secondary heat path) is not supported yet"),
+    ("-t_chip 1e-4\n-model_secondary 2\n", 2, "-model_secondary must be 0 or 1, got 2"),
     ("-package_model_used 1\n", 1, "package_model_used 1 (HotSpot's heat-sink and fan model"),
 ]
 

@@ -294,10 +294,16 @@ def test_unknown_package_material_names_the_config(tmp_path):
                  "unknown material 'unobtainium'")
 
 
-def test_secondary_path_refused(tmp_path):
-    c = write(tmp_path, "c.config", "-model_secondary 1\n")
-    expect_error(lambda: read_hotspot_config(c), c, 1, "model_secondary 1 (HotSpot's secondary "
-                 "heat path) is not supported yet")
+def test_secondary_path_goes_above_the_lcf_layers(tmp_path):
+    c = write(tmp_path, "c.config", "-model_secondary 1\n-s_sub 0.018\n-s_solder 0.02\n")
+    stack = read_lcf(EX3 / "example.lcf", EX3 / "example.ptrace", read_materials(EX3 / "example.materials"),
+                     read_hotspot_config(c))
+    # No C4 or metal under an LCF; its layers numbered after PCB, solder and substrate, as
+    # HotSpot's .steady names them (temperature_grid.c:1414-1427).
+    assert [l.name for l in stack.layers] == ["pcb", "solder", "substrate", "layer_3", "layer_4",
+                                              "layer_5", "layer_6", "spreader", "sink"]
+    assert stack.power_layers == [3, 5] and stack.layers[2].side == 0.018
+    assert stack.r_convec_top == 1.0 and "s_sub" not in stack.ignored
 
 
 def test_layer_floorplan_with_zero_power():

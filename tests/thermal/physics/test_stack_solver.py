@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 from meshes import conforms
+from pathlib import Path
+
 from thermal.geometry.floorplan import Floorplan
 from thermal.physics.metrics import verify
 from thermal.exact.series import SeriesSolution
@@ -14,6 +16,9 @@ from thermal.physics.stack_solution import solve_stack_on, uniform_mesh
 
 SMALL = dict(names=["hot", "warm", "rest"], x=[0.5e-3, 2.5e-3, 0.0], y=[2.5e-3, 0.5e-3, 0.0],
              w=[0.5e-3, 1.0e-3, 4e-3], h=[0.5e-3, 1.0e-3, 0.5e-3], p=[2.0, 1.5, 0.5])
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def small_floorplan(power=None) -> Floorplan:
@@ -139,3 +144,50 @@ def test_hotspot_steady_names_and_layer_averages():
     assert np.all(np.diff(means) < 0)
     # The junction face is at least as hot as the die's average through its thickness.
     assert sol.block_temperatures()[0].mean() >= values[:n].mean()
+
+
+def test_convecting_top_face_against_the_exact_series():
+    # A board above the die takes part of the heat: both faces convect.
+    fp = small_floorplan()
+    layers = (Layer("board", 1e-3, 3.0, 1.3e6), Layer("bumps", 1e-4, 1.25, 1.6e6),
+              *three_layers().layers)
+    stack = Stack(layers, htc=3e4, htc_top=1e3).bound_to(fp)
+    exact = SeriesSolution(fp, stack, rtol=1e-5)
+    coarse, sol = (solve(fp, stack, mesh="uniform", resolution=n) for n in (32, 64))
+    errors = [verify(s, exact)["max_error_pct_of_peak_rise"] for s in (coarse, sol)]
+    assert errors[1] < 1.0 and errors[0] / errors[1] > 2.5  # P1 convergence to the series
+    heat = sol.heat["heat_out_W"]
+    assert sol.energy_balance_rel < 1e-9 and heat["top"] > 0.001 * fp.total_power
+    assert heat["top"] + heat["sink"] == pytest.approx(fp.total_power, rel=1e-9)
+    # The board cools the die: without it (adiabatic top) the peak is higher.
+    adiabatic = SeriesSolution(fp, replace(stack, htc_top=None), rtol=1e-5)
+    assert adiabatic.peak["rise"] > exact.peak["rise"]
+
+
+def test_hotspot_secondary_path_balances_energy_and_names_its_nodes():
+    fp = small_floorplan()
+    stack = hotspot_package({"model_secondary": 1, "s_spreader": 0.01, "s_sink": 0.02,
+                             "s_sub": 0.006, "s_solder": 0.008, "s_pcb": 0.03}, floorplan=fp)
+    sol = solve(fp, stack, mesh="uniform", resolution=16)
+    heat = sol.heat["heat_out_W"]
+    assert sol.energy_balance_rel < 1e-9 and 0 < heat["top"] < heat["sink"]
+    assert sol.faces[0].layer == 5
+    names, values = sol.steady_nodes()
+    assert names[:3] == ["pcb_hot", "pcb_warm", "pcb_rest"] and "sub_hot" in names and "c4_hot" in names
+    assert "hot" in names and "iface_hot" in names
+
+
+def test_line_multigrid_damping_follows_the_operator(monkeypatch):
+    # A substrate 21 mm wide over ev6's 16 mm die raised rho(D^-1 A) past 2 / 0.9: with the
+    # fixed damping used before, CG took 40 iterations against 17 without it; damping from
+    # rho keeps the two within a few.
+    import thermal.physics.stack_solver as ss
+    from thermal.io import read_floorplan
+
+    monkeypatch.setattr(ss, "DIRECT_BELOW", 0)
+    fp, _ = read_floorplan(EXAMPLES / "ev6.flp", EXAMPLES / "gcc.ptrace")
+    plain = hotspot_package(floorplan=fp)
+    overhang = Stack((Layer("substrate", 1e-3, 2.0, 1.6e6, side=0.021), *plain.layers),
+                     r_convec=0.1).bound_to(fp)
+    its = [solve(fp, s, mesh="uniform", resolution=32).solver.iterations for s in (plain, overhang)]
+    assert its[1] <= its[0] + 5, its
