@@ -9,6 +9,9 @@ Example: HotSpot's default package (examples/package/stack.toml is the same with
     r_convec = 0.1                # K/W over the whole face; or
     # htc = 2000.0                # W/(m^2 K). Exactly one of the two.
 
+    # [top]                       # optional: layer 0's top face convects too (a board),
+    # r_convec = 1.0              # K/W over that face, or htc; default adiabatic
+
     [materials.my_tim]            # materials of your own (a built-in name is replaced)
     conductivity = 4.0            # W/(m K)
     heat_capacity = 4.0e6         # J/(m^3 K)
@@ -36,7 +39,9 @@ Example: HotSpot's default package (examples/package/stack.toml is the same with
     material = "copper"
     side = 0.06
 
-Top-level keys: ``ambient`` (K, optional), ``[sink]`` (required), ``[materials.<name>]``
+Top-level keys: ``ambient`` (K, optional), ``[sink]`` (required), ``[top]`` (optional: one of
+``r_convec`` and ``htc`` for layer 0's top face, as HotSpot's secondary path ends in
+``r_convec_sec`` over the PCB; without it that face is adiabatic), ``[materials.<name>]``
 (optional), ``[[layer]]`` (one or more). A layer's keys:
 
 ``name`` (required, unique), ``thickness`` (m, required)
@@ -67,7 +72,7 @@ HotSpot's example.materials); ``copper`` 400, 3.55e6; ``aluminium`` (also ``alum
 Every problem is an :class:`~thermal.errors.InputError` naming the file and line: invalid TOML,
 an unknown key, a value of the wrong type, a number not positive and finite (``conductivity``
 may be 0), an unknown material, neither or both of ``material`` and the numbers, repeated layer
-names, no power layer, ``r_convec`` and ``htc`` both or neither.
+names, no power layer, ``r_convec`` and ``htc`` both or neither (in ``[top]``: both).
 """
 from __future__ import annotations
 
@@ -101,7 +106,7 @@ BUILTIN_MATERIALS: dict[str, Material] = {
     "tim": Material("tim", 4.0, 4.0e6),
 }
 
-_TOP_KEYS = ("ambient", "sink", "materials", "layer")
+_TOP_KEYS = ("ambient", "sink", "top", "materials", "layer")
 _SINK_KEYS = ("r_convec", "htc")
 _MATERIAL_KEYS = ("conductivity", "heat_capacity")
 _LAYER_KEYS = ("name", "thickness", "material", "conductivity", "heat_capacity",
@@ -167,6 +172,12 @@ def read_stack_toml(path: PathLike, floorplan_dir: PathLike | None = None,
         fail("[sink] needs exactly one of r_convec (K/W) and htc (W/(m^2 K)), got "
              + (" and ".join(given) or "neither"), "sink", *given[1:2])
     convection = {given[0]: _number(sink, given[0], ("sink",), fail)}
+    top = _table(data, "top", (), fail)
+    _unknown(top, _SINK_KEYS, ("top",), fail)
+    given = [k for k in _SINK_KEYS if k in top]
+    if len(given) > 1:
+        fail("[top] takes one of r_convec (K/W) and htc (W/(m^2 K)), not both", "top", given[1])
+    convection.update({f"{k}_top": _number(top, k, ("top",), fail) for k in given})
 
     materials = dict(BUILTIN_MATERIALS)
     for name, spec in _table(data, "materials", (), fail).items():

@@ -41,6 +41,14 @@ def test_example_is_hotspots_default_package():
     assert bound.layers[0].floorplan is fp and bound.sink_htc == default.bound_to(fp).sink_htc
 
 
+def test_top_face_convection(tmp_path):
+    stack = read_stack_toml(toml(tmp_path, HEAD + "[top]\nr_convec = 2.5\n" + DIE))
+    assert (stack.r_convec_top, stack.htc_top, stack.r_convec) == (2.5, None, 0.5)
+    stack = read_stack_toml(toml(tmp_path, HEAD + "[top]\nhtc = 40.0\n" + DIE))
+    assert (stack.r_convec_top, stack.htc_top) == (None, 40.0)
+    assert read_stack_toml(toml(tmp_path, HEAD + DIE)).top_htc == 0.0
+
+
 def test_builtin_materials():
     assert {"silicon", "copper", "aluminium", "aluminum", "tim"} <= set(BUILTIN_MATERIALS)
     assert BUILTIN_MATERIALS["silicon"] == Material("silicon", HOTSPOT_DEFAULTS["k_chip"],
@@ -172,7 +180,11 @@ BAD_TOML = [
     (HEAD + DIE + "thickness = \n", 9, "invalid TOML: Invalid value"),
     (HEAD + DIE + 'name = "again"\n', 9, "invalid TOML"),
     ("colour = 1\n" + HEAD + DIE, 1, "unknown key 'colour' at the top level: expected ambient, "
-     "sink, materials, layer"),
+     "sink, top, materials, layer"),
+    (HEAD + "[top]\nr_convec = 1\nhtc = 5\n" + DIE, 6, "[top] takes one of r_convec (K/W) and "
+     "htc (W/(m^2 K)), not both"),
+    (HEAD + "[top]\nh = 5\n" + DIE, 5, "unknown key 'h' [top]: expected r_convec, htc"),
+    (HEAD + "[top]\nhtc = -5\n" + DIE, 5, "'htc' must be positive"),
     (HEAD + "h = 1\n" + DIE, 4, "unknown key 'h' [sink]: expected r_convec, htc"),
     (HEAD + DIE + '[[layer]]\nname = "tim"\nthickness = 2e-5\nmaterial = "tim"\nk = 4\n', 13,
      "unknown key 'k' in a [[layer]]: expected name, thickness, material"),
