@@ -108,3 +108,48 @@ def refinement_check(sol, points: int = GRID_POINTS) -> dict:
                               "difference to the once-refined mesh (P1, h^2 convergence)"},
         "seconds": time.perf_counter() - start,
     }
+
+
+class ConvergedReference:
+    """The judge where no exact answer exists (a stack with a larger spreader or sink, blocks
+    of their own material, a secondary path): the ``power`` method at ``tol``, its own error
+    estimated as its largest difference on the error grid from the same method at ``2 tol``.
+    (The method aims at the tolerance and P1's error follows it, so the finer run's error is
+    about that difference, and at worst twice it.)
+
+    It answers what :class:`~thermal.exact.series.SeriesSolution` answers for measuring:
+    ``floorplan``, ``peak``, ``rise_on_grid(nx, ny)`` and ``error_estimate`` (K); ``describe()``
+    says what it is for result files.
+    """
+
+    def __init__(self, floorplan, model, tol: float, points: int = GRID_POINTS):
+        from thermal.physics.adaptive import solve_power
+
+        start = time.perf_counter()
+        self.floorplan, self.tol = floorplan, float(tol)
+        self.solution = solve_power(floorplan, model, self.tol)
+        coarser = solve_power(floorplan, model, 2 * self.tol)
+        self.peak = self.solution.peak
+        self._grids: dict = {}
+        x, y, fine = self.rise_on_grid(*error_grid(floorplan, points))
+        self.error_estimate = float(np.nanmax(np.abs(coarser.rise_on_grid(x, y) - fine)))
+        self.seconds = time.perf_counter() - start
+
+    def rise_on_grid(self, nx: int, ny: int):
+        """(x, y, rise) on a node-aligned ``nx`` x ``ny`` grid spanning the die, cached."""
+        if (nx, ny) not in self._grids:
+            x0, y0, x1, y1 = self.floorplan.die
+            x, y = np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)
+            self._grids[nx, ny] = (x, y, self.solution.rise_on_grid(x, y))
+        return self._grids[nx, ny]
+
+    def describe(self) -> dict:
+        info = self.solution.mesh_info
+        return {"method": "converged finite elements",
+                "description": f"finite elements, power mesh at tol {self.tol:g} "
+                               f"({info.get('prisms', info['elements']):,} elements)",
+                "tol": self.tol, "elements": int(info.get("prisms", info["elements"])),
+                "error_estimate_K": self.error_estimate,
+                "note": "no exact solution for this model: the reference's own error is "
+                        "estimated as its largest difference from the same method at twice "
+                        "the tolerance"}

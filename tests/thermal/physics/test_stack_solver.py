@@ -191,3 +191,14 @@ def test_line_multigrid_damping_follows_the_operator(monkeypatch):
                      r_convec=0.1).bound_to(fp)
     its = [solve(fp, s, mesh="uniform", resolution=32).solver.iterations for s in (plain, overhang)]
     assert its[1] <= its[0] + 5, its
+
+
+def test_converged_reference_bounds_its_own_error():
+    from thermal.physics.metrics import ConvergedReference, errors_against
+
+    fp = small_floorplan()
+    stack = three_layers().bound_to(fp)
+    ref = ConvergedReference(fp, stack, 1e-2)
+    actual = errors_against(ref.solution.rise_on_grid, SeriesSolution(fp, stack, rtol=1e-5))
+    assert 0 < actual["max_error_K"] <= 2 * ref.error_estimate
+    assert ref.describe()["elements"] > 0 and ref.peak == ref.solution.peak
