@@ -73,6 +73,10 @@ def test_examples_package_files():
     stack = package_stack(c, m)
     assert stack.ignored == ("sampling_intvl",)
     assert [layer.material for layer in stack.layers] == ["silicon", None, "aluminum", "aluminum"]
+    secondary = package_stack(read_hotspot_config(PACKAGE / "secondary.config"), m)
+    assert [l.name for l in secondary.layers][:5] == ["pcb", "solder", "substrate", "c4", "metal"]
+    assert secondary.r_convec_top == 1.0 and secondary.ignored == ("sampling_intvl",)
+    assert [l.as_dict() for l in secondary.layers[5:]] == [l.as_dict() for l in stack.layers]
 
 
 def test_defaults_are_hotspots():
