@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from thermal.physics.adaptive import solve_power, solve_with_field
+from thermal.physics.adaptive import solve_stack_physics, solve_with_field
 from thermal.physics.solution import Solution
 from thermal.geometry.stack import Stack
 
@@ -24,10 +24,9 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
     """
     if isinstance(model, Stack):
         # The hotspot model knows the lumped die only: a stack sizes from its cheap physics.
-        sol = solve_power(floorplan, model, tol, budget, conform)
-        sol.mesh_info.update({"method": "adaptive", "sizing": "physics: the truncated series of the "
-                              "nearest equal-footprint stack (the hotspot model is trained on the "
-                              "lumped die only)"})
+        sol = solve_stack_physics(floorplan, model, tol, budget, conform)
+        sol.mesh_info.update({"method": "adaptive", "sizing": sol.mesh_info["sizing"] + " (the "
+                              "hotspot model is trained on the lumped die only)"})
         return sol
     start = time.perf_counter()
     # The first call imports scikit-learn: counted with the model's loading, not the prediction.

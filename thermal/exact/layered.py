@@ -210,13 +210,14 @@ def responses_1d(stack: Stack, lam2: float, cells_per_slab: int = 400) -> np.nda
     return out
 
 
-def local_sheet(stack: Stack) -> LumpedDie:
+def local_sheet(stack: Stack, face: int = 0) -> LumpedDie:
     """The single sheet standing in for the stack at its hotspots' scale (see module notes):
-    the first power layer's conductivity and thickness, and ``h`` at the knee of its response."""
-    layer = stack.layers[stack.power_layers[0]]
+    power layer ``face``'s conductivity and thickness (the first by default), and ``h`` at the
+    knee of its face's response to its own power."""
+    layer = stack.layers[stack.power_layers[face]]
     kt = layer.conductivity * layer.thickness
     lam = np.logspace(-1, 8, 400)
-    g = face_responses(stack, lam ** 2)[0, 0]
+    g = face_responses(stack, lam ** 2)[face, face]
     knee = np.flatnonzero(1.0 / g <= 2 * kt * lam ** 2)
     lam_knee = lam[knee[0]] if knee.size else lam[-1]
     return LumpedDie(conductivity=layer.conductivity, thickness=layer.thickness,

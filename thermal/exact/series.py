@@ -552,9 +552,10 @@ def _source_factors(src: "_SourceIntervals", size, mx: int, my: int):
 
 
 def truncated_rises_on_grid(floorplan: Floorplan, model: LumpedDie, modes: list[tuple[int, int]],
-                            grids: list[tuple[int, int]]) -> list[np.ndarray]:
+                            grids: list[tuple[int, int]], face: int = 0) -> list[np.ndarray]:
     """The series truncated to each (Mx, My) in ``modes``, each on its node grid (nx, ny) of
-    ``grids`` over the die; arrays of shape (ny, nx).
+    ``grids`` over the die; arrays of shape (ny, nx). For a stack, on the top face of power
+    layer ``face``.
 
     A cheap physics estimate (no convergence control): the coefficients are formed once for
     the largest truncation, ``O(intervals Mx My + nx ny log)``.
@@ -563,7 +564,8 @@ def truncated_rises_on_grid(floorplan: Floorplan, model: LumpedDie, modes: list[
         model = exact_stack(model, floorplan, strict=False)
     x0, y0, x1, y1 = (float(v) for v in floorplan.die)
     mx, my = max(m[0] for m in modes), max(m[1] for m in modes)
-    coef = _coefficient_matrix(_sources_of(floorplan, model, 0), (x1 - x0, y1 - y0), model, mx, my)
+    coef = _coefficient_matrix(_sources_of(floorplan, model, face), (x1 - x0, y1 - y0), model, mx, my,
+                               face)
     return [np.ascontiguousarray(_dct_grid(_fold(_fold(coef[:a, :b], nx - 1, 0), ny - 1, 1)).T)
             for (a, b), (nx, ny) in zip(modes, grids, strict=True)]
 

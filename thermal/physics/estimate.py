@@ -17,6 +17,7 @@ meets an error ``tol`` (the 1-D rule h^2 |u''| / 8).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -91,25 +92,36 @@ def laplacian_bound(u: np.ndarray, q_low: np.ndarray, q_high: np.ndarray, model)
     eigenvalue, so it bounds the curvature an element must resolve wherever it holds a jump of
     density, which a recovered or finite-difference Hessian smooths over.
     """
-    if isinstance(model, Stack):
+    if isinstance(model, (Stack, PowerFace)):
         return np.broadcast_to(stack_jump_bound(model, q_low, q_high), np.shape(u))
     hu = model.htc * np.asarray(u, float)
     return np.maximum(np.abs(hu - q_low), np.abs(hu - q_high)) / model.sheet_conductance
 
 
-def stack_jump_bound(stack: Stack, q_low, q_high) -> np.ndarray:
-    """On a stack the die face obeys no local equation, but at its hotspots' scale it is the
-    power layer's sheet (:func:`thermal.exact.layered.local_sheet`, exact as the wavenumber grows):
+@dataclass(frozen=True, eq=False)
+class PowerFace:
+    """The top face of a stack's power layer ``face`` (0: the first), as the model a size field
+    is estimated for: the bounds below then use that layer's sheet."""
+
+    stack: Stack
+    face: int
+
+
+def stack_jump_bound(model: "Stack | PowerFace", q_low, q_high) -> np.ndarray:
+    """On a stack a power layer's face obeys no local equation, but at its hotspots' scale it is
+    the layer's sheet (:func:`thermal.exact.layered.local_sheet`, exact as the wavenumber grows):
     across a jump of density the Laplacian jumps by ``(q_high - q_low) / (k t)``. That is the
     part a smooth estimate of the field misses; the smooth part comes from the field's own
-    Hessian, which every caller takes the larger of."""
-    sheet = _cached_sheet(stack)
+    Hessian, which every caller takes the larger of. ``model``: a stack (its first power layer)
+    or a :class:`PowerFace`."""
+    stack, face = (model.stack, model.face) if isinstance(model, PowerFace) else (model, 0)
+    sheet = _cached_sheet(stack, face)
     return (np.asarray(q_high, float) - np.asarray(q_low, float)) / sheet.sheet_conductance
 
 
 @lru_cache(maxsize=8)
-def _cached_sheet(stack: Stack):
-    return local_sheet(stack)
+def _cached_sheet(stack: Stack, face: int):
+    return local_sheet(stack, face)
 
 
 #: Half-widths, in grid cells, of the windows over which :func:`equation_curvature` averages the
@@ -195,7 +207,7 @@ def jump_curvature(mesh: MeshTri, u: np.ndarray, power: np.ndarray, area: np.nda
     (the mean over the straddling element alone can cancel, curvatures having opposite signs
     on the two sides).
     """
-    if isinstance(model, Stack):
+    if isinstance(model, (Stack, PowerFace)):
         return stack_jump_bound(model, q_low, q_high)
     c = np.abs(model.htc * u[mesh.t].mean(axis=0) - power / area) / model.sheet_conductance
     around = np.zeros(mesh.p.shape[1])
