@@ -46,11 +46,6 @@ SWEEPS = 2
 PLANE_THETA = 0.08
 #: Stop coarsening the plane below this many plane nodes (then sparse LU).
 MAX_COARSE_PLANE = 300
-#: Precision of the V-cycle's operators, line factors and prolongators (built in double, then
-#: cast). A preconditioner needs no more: CG's own residuals stay in double and still reach 1e-11.
-#: Measured on ev6 under HotSpot's package (162k unknowns): same 22 iterations, solve 0.56-0.62 s
-#: in double, 0.45 s in single (the cycle's sparse products move a third fewer bytes).
-CYCLE_DTYPE = np.float32
 
 
 class _Lines:
@@ -70,10 +65,6 @@ class _Lines:
             piv[k + 1] = diag[k + 1] - upper[k] * cp[k]
         self.piv = piv
         self.cp = cp
-
-    def cast(self, dtype) -> None:
-        """Keep the factors in ``dtype`` (the solves then run in it)."""
-        self.upper, self.piv, self.cp = (a.astype(dtype) for a in (self.upper, self.piv, self.cp))
 
     def solve(self, r: np.ndarray) -> np.ndarray:
         """Every line solved for its part of ``r`` (level-major), returned flat."""
@@ -133,14 +124,6 @@ class LineMultigrid:
         self.ops.append(current)
         self.coarse = splu(current.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                            options={"SymmetricMode": True})
-        self.ops = [op.astype(CYCLE_DTYPE) for op in self.ops]
-        self.P = [P.astype(CYCLE_DTYPE) for P in self.P]
-        for lines in self.lines:
-            lines.cast(CYCLE_DTYPE)
-
-    def precondition(self, r: np.ndarray) -> np.ndarray:
-        """One V-cycle for the residual ``r`` (double in, double out)."""
-        return self.cycle(r.astype(CYCLE_DTYPE)).astype(r.dtype)
 
     def _smooth(self, level: int, x: np.ndarray | None, b: np.ndarray) -> np.ndarray:
         """Damped line Jacobi: every vertical line solved exactly for its residual. ``x`` None
@@ -156,7 +139,7 @@ class LineMultigrid:
 
     def cycle(self, b: np.ndarray, level: int = 0) -> np.ndarray:
         if level == len(self.P):
-            return self.coarse.solve(b.astype(np.float64)).astype(b.dtype)
+            return self.coarse.solve(b)
         x = self._smooth(level, None, b)
         r = b - self.ops[level] @ x
         x = x + self.P[level] @ self.cycle(self.P[level].T @ r, level + 1)

@@ -371,14 +371,14 @@ def solve_prisms(A: sp.csr_matrix, b: np.ndarray, mesh: PrismMesh, geometry: Ele
         K, M = _plane_matrices(mesh.plane, geometry, ones, ones / size ** 2)
         with one_thread("blas"), np.errstate(all="ignore"):
             mg = LineMultigrid(A, mesh.n_levels, K + M, active)
-            u, iterations = pcg(A, b, mg.precondition, rtol)
+            u, iterations = pcg(A, b, mg.cycle, rtol)
             res = _relative_residual(A, u, b)
             for _ in range(RESTARTS):
                 if not np.isfinite(res) or res <= rtol:
                     break
                 # Solve for the correction from the true residual, to the tolerance left.
                 r = b - A @ u
-                du, more = pcg(A, r, mg.precondition, 0.5 * rtol * np.linalg.norm(b) / np.linalg.norm(r))
+                du, more = pcg(A, r, mg.cycle, 0.5 * rtol * np.linalg.norm(b) / np.linalg.norm(r))
                 u, iterations = u + du, iterations + more
                 res = _relative_residual(A, u, b)
         if np.isfinite(res) and (res <= 10 * rtol or _backward_error(A, u, b) <= rtol):
