@@ -296,9 +296,12 @@ def _pool(workers: int, fork: bool):
 
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_one_thread_env)
-    from joblib.externals.loky import get_reusable_executor
+    # A pool of our own, not loky's process-wide reusable one: joblib's Parallel later takes
+    # that singleton for its own and fails on it (no _temp_folder_manager; joblib issue 1794's
+    # error), as a batch run followed by `generate` in one process did.
+    from joblib.externals.loky.process_executor import ProcessPoolExecutor as LokyExecutor
 
-    return get_reusable_executor(max_workers=workers, env=_thread_env())
+    return LokyExecutor(max_workers=workers, env=_thread_env())
 
 
 def _stop(executor) -> None:
