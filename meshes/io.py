@@ -88,3 +88,55 @@ def read_vtu(path: str | Path) -> tuple[MeshTri, dict, dict]:
     tri = m.get_cells_type("triangle")
     cell_data = {k: v[0] for k, v in m.cell_data.items()}
     return MeshTri(m.points[:, :2].T.copy(), tri.T.copy()), dict(m.point_data), cell_data
+
+
+def write_pvd(path: str | Path, entries: list[tuple[float, str | Path]]) -> None:
+    """Write a ParaView time series (``.pvd``): a VTK ``Collection`` of one file per time.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.pvd`` file. Written under a temporary name and renamed into place, so a reader
+        never sees half a file.
+    entries : iterable of (float, str or Path)
+        ``(time in seconds, data file)`` per step, in the order given (ParaView sorts by time).
+        A relative file name is taken as relative to the ``.pvd``'s folder and written as given;
+        an absolute one is written relative to that folder, so the series can be moved whole.
+        Written with ``/`` separators, as VTK's readers expect on every platform.
+
+    Raises
+    ------
+    ValueError
+        No entries, a time that is not finite, or an empty file name.
+
+    Notes
+    -----
+    The layout is VTK's (``vtkXMLCollectionReader``): ``<VTKFile type="Collection"
+    version="0.1">``, one ``<DataSet timestep=".." group="" part="0" file=".."/>`` per entry.
+    """
+    import math
+    import os
+    from xml.sax.saxutils import quoteattr
+
+    from thermal.io.transient_files import AtomicTextFile
+
+    folder = os.path.abspath(Path(path).parent)
+    rows = []
+    for time, name in entries:
+        t = float(time)
+        if not math.isfinite(t):
+            raise ValueError(f"time step {time!r} of {name!r} is not finite")
+        name = Path(name)
+        if not str(name) or name == Path("."):
+            raise ValueError(f"empty file name at time {t!r}")
+        if name.is_absolute():
+            name = Path(os.path.relpath(name, folder))
+        file = quoteattr(name.as_posix())
+        rows.append(f'<DataSet timestep="{t!r}" group="" part="0" file={file}/>')
+    if not rows:
+        raise ValueError("a .pvd needs at least one (time, file) entry")
+    xml = ['<?xml version="1.0"?>',
+           '<VTKFile type="Collection" version="0.1" byte_order="LittleEndian">',
+           "<Collection>", *rows, "</Collection>", "</VTKFile>"]
+    with AtomicTextFile(path) as f:
+        f.write("\n".join(xml) + "\n")
