@@ -146,7 +146,8 @@ def test_batch_round_trips_through_the_files(batch):
             np.testing.assert_array_equal(getattr(back.blocks, a), getattr(fp.blocks, a))
         np.testing.assert_array_equal(back.block_power, fp.block_power)
         assert back.snap.count == 0
-        assert read_config(flp.with_suffix(".toml")) == package.as_dict()
+        # The package's drawn parameters (the heat capacity keeps its default).
+        assert read_config(flp.with_suffix(".toml")) == {k: package.as_dict()[k] for k in gen.PACKAGE_RANGES}
         header = flp.with_suffix(".toml").read_text().splitlines()[0]
         styles.add(header.split("style ")[1].split(",")[0])
     assert styles == set(STYLES)

@@ -24,6 +24,7 @@ PARAMETERS = {
     "thickness": "m",
     "htc": "W/(m^2 K)",
     "ambient": "K",
+    "heat_capacity": "J/(m^3 K)",
 }
 
 
@@ -34,13 +35,15 @@ class LumpedDie:
     Defaults: silicon at operating temperature, ``k = 100 W/(m K)`` and ``t = 0.15 mm`` (HotSpot's
     die), ambient 318.15 K (45 C, HotSpot's), and ``h = 1e4 W/(m^2 K)``, i.e. a junction-to-ambient
     area resistance of 1 K cm^2/W, typical of a heat sink and spreader under forced air
-    (a 1 cm^2 die then has R_ja = 1 K/W). See the README for how to choose ``h``.
+    (a 1 cm^2 die then has R_ja = 1 K/W). See the README for how to choose ``h``. The
+    volumetric heat capacity (transients only) defaults to HotSpot's ``p_chip``, 1.75e6 J/(m^3 K).
     """
 
     conductivity: float = 100.0
     thickness: float = 0.15e-3
     htc: float = 1.0e4
     ambient: float = 318.15
+    heat_capacity: float = 1.75e6
 
     def __post_init__(self) -> None:
         for name in PARAMETERS:

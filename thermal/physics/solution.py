@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+import scipy.sparse as sp
 from skfem import MeshTri
 
 from thermal.geometry.floorplan import Floorplan
@@ -135,13 +136,10 @@ def block_statistics(floorplan: Floorplan, mesh: MeshTri, u: np.ndarray,
     its interior meets (:func:`thermal.geometry.overlap.clip_triangles`), and the linear field is
     integrated over the piece and maximised at its vertices.
     """
-    from thermal.geometry.overlap import clip_triangles, linear_extremes, linear_integrals
+    from thermal.geometry.overlap import linear_extremes, linear_integrals
 
     n = len(floorplan.names)
-    bands = floorplan.block_bands
-    seg = bands.vertex_segments(mesh.p, mesh.t)
-    owner = bands.owner[seg[0]]
-    whole = (seg[0] == seg[1]) & (seg[1] == seg[2]) & (owner >= 0)
+    owner, whole, tri, block, pieces = _block_pieces(floorplan, mesh)
     values = u[mesh.t]
     total = np.bincount(owner[whole], area[whole] * values[:, whole].mean(axis=0),
                         minlength=n).astype(float)
@@ -149,23 +147,58 @@ def block_statistics(floorplan: Floorplan, mesh: MeshTri, u: np.ndarray,
     low = np.full(n, np.inf)
     np.maximum.at(peak, owner[whole], values[:, whole].max(axis=0))
     np.minimum.at(low, owner[whole], values[:, whole].min(axis=0))
-    cut = np.flatnonzero(~whole)
-    if cut.size:
-        px = mesh.p[0][mesh.t[:, cut]] - floorplan.die[0]
-        py = mesh.p[1][mesh.t[:, cut]] - floorplan.die[1]
-        tri, k = bands.triangle_segments(px, py)
-        block = bands.owner[k]
-        # A block split across bands meets a triangle once per band: clip each pair once.
-        pairs = np.unique(np.stack([tri[block >= 0], block[block >= 0]]), axis=1)
-        tri, block = cut[pairs[0]], pairs[1]
-        b = floorplan.blocks
-        pieces = clip_triangles(mesh.p[0][mesh.t[:, tri]], mesh.p[1][mesh.t[:, tri]],
-                                b.x0[block], b.y0[block], b.x1[block], b.y1[block])
+    if tri.size:
         total += np.bincount(block, linear_integrals(pieces, values[:, tri]), minlength=n)
         lo, hi = linear_extremes(pieces, values[:, tri])
         np.fmax.at(peak, block, hi)
         np.fmin.at(low, block, lo)
     return total / floorplan.blocks.area, peak, low
+
+
+def block_mean_matrix(floorplan: Floorplan, mesh: MeshTri, area: np.ndarray) -> sp.csr_matrix:
+    """The linear map from a P1 field to its exact mean over each block (blocks x nodes): the
+    mean of :func:`block_statistics`, once for many fields (a transient's every row)."""
+    from thermal.geometry.overlap import linear_integrals
+
+    n, nodes = len(floorplan.names), mesh.p.shape[1]
+    owner, whole, tri, block, pieces = _block_pieces(floorplan, mesh)
+    rows = [np.repeat(owner[whole], 3)]
+    cols = [mesh.t[:, whole].T.ravel()]
+    vals = [np.repeat(area[whole] / 3.0, 3)]
+    for v in range(3):  # the integral of the linear field is linear in each vertex's value
+        unit = np.zeros((3, tri.size))
+        unit[v] = 1.0
+        rows.append(block)
+        cols.append(mesh.t[v, tri])
+        vals.append(linear_integrals(pieces, unit) if tri.size else np.zeros(0))
+    W = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(n, nodes))
+    return sp.diags(1.0 / floorplan.blocks.area) @ W
+
+
+def _block_pieces(floorplan: Floorplan, mesh: MeshTri):
+    """Triangles wholly in one block (their owner), and the pieces of the others clipped
+    against each block they meet: (owner, whole, cut triangle, its block, pieces)."""
+    from thermal.geometry.overlap import clip_triangles
+
+    bands = floorplan.block_bands
+    seg = bands.vertex_segments(mesh.p, mesh.t)
+    owner = bands.owner[seg[0]]
+    whole = (seg[0] == seg[1]) & (seg[1] == seg[2]) & (owner >= 0)
+    cut = np.flatnonzero(~whole)
+    if not cut.size:
+        return owner, whole, cut, cut, None
+    px = mesh.p[0][mesh.t[:, cut]] - floorplan.die[0]
+    py = mesh.p[1][mesh.t[:, cut]] - floorplan.die[1]
+    tri, k = bands.triangle_segments(px, py)
+    block = bands.owner[k]
+    # A block split across bands meets a triangle once per band: clip each pair once.
+    pairs = np.unique(np.stack([tri[block >= 0], block[block >= 0]]), axis=1)
+    tri, block = cut[pairs[0]], pairs[1]
+    b = floorplan.blocks
+    pieces = clip_triangles(mesh.p[0][mesh.t[:, tri]], mesh.p[1][mesh.t[:, tri]],
+                            b.x0[block], b.y0[block], b.x1[block], b.y1[block])
+    return owner, whole, tri, block, pieces
 
 
 def element_centroids(mesh: MeshTri) -> tuple[np.ndarray, np.ndarray]:

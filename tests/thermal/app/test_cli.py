@@ -29,7 +29,7 @@ def test_solve_writes_every_output(solved):
 
 def test_result_json(solved):
     r = json.loads((solved / "result.json").read_text())
-    assert set(r["parameters"]) == {"conductivity", "thickness", "htc", "ambient"}
+    assert set(r["parameters"]) == {"conductivity", "thickness", "htc", "ambient", "heat_capacity"}
     assert r["die"] == {"x0": 0.0, "y0": 0.0, "width": 0.016, "height": 0.016}
     assert {"method", "elements", "nodes", "min_angle_deg"} <= set(r["mesh"])
     assert {"mesh_s", "assemble_s", "solve_s", "total_s"} <= set(r["timing"])
@@ -68,7 +68,7 @@ def test_config_and_flags(tmp_path):
     assert main(["solve", "--model", "lumped", FLP, "--power", PTRACE, "--resolution", "10", "--config", str(cfg),
                  "--ambient", "310", "--no-png", "--out", str(out)]) == 0
     p = json.loads((out / "result.json").read_text())["parameters"]
-    assert p == {"conductivity": 100.0, "thickness": 0.00015, "htc": 2e4, "ambient": 310.0}
+    assert p == {"conductivity": 100.0, "thickness": 0.00015, "htc": 2e4, "ambient": 310.0, "heat_capacity": 1.75e6}
 
 
 def _run_cli(args, cwd):
@@ -101,7 +101,7 @@ def test_bad_config_exit_2(tmp_path):
                     tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"thermesh: error: {cfg}:2: unknown key 'conductivty' " \
-                                  "(expected one of conductivity, thickness, htc, ambient)"
+                                  "(expected one of conductivity, thickness, htc, ambient, heat_capacity)"
     assert not (tmp_path / "o").exists()
 
 

@@ -101,7 +101,7 @@ def test_lumped_model_still_available(tmp_path):
     assert main(["solve", FLP, "--power", PTRACE, "--model", "lumped", "--resolution", "20", "--no-png",
                  "--out", str(out)]) == 0
     r = json.loads((out / "result.json").read_text())
-    assert set(r["parameters"]) == {"conductivity", "thickness", "htc", "ambient"}
+    assert set(r["parameters"]) == {"conductivity", "thickness", "htc", "ambient", "heat_capacity"}
     assert r["mesh"]["method"] == "uniform" and r["peak"]["temperature"] > 400
 
 
