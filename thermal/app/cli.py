@@ -37,7 +37,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, lcf: bool = True) -> No
                                 "lists every power layer's blocks)")
     group = parser.add_argument_group("lumped die parameters (--model lumped; --ambient for both)")
     for name, unit in PARAMETERS.items():
-        group.add_argument(f"--{name}", type=float, metavar=unit.replace("%", "%%"),
+        group.add_argument(f"--{name.replace('_', '-')}", type=float, metavar=unit.replace("%", "%%"),
                            help=f"{name} in {unit}")
     group.add_argument("--config", type=Path, help="TOML file with the lumped die's keys")
 
@@ -89,6 +89,12 @@ def cmd_predict(args) -> int:
           f"in {top['block']}")
     print(f"  results in {args.out}/")
     return 0
+
+
+def cmd_transient(args) -> int:
+    from thermal.app.transient import main_transient
+
+    return main_transient(args)
 
 
 def cmd_generate(args) -> int:
@@ -143,6 +149,33 @@ def add_conform_argument(parser: argparse.ArgumentParser) -> None:
                              "(slower on fine floorplans and maps; the default meshes follow the "
                              "die and the temperature field only, with the power integrated "
                              "exactly over each element)")
+
+
+def add_transient_arguments(parser: argparse.ArgumentParser) -> None:
+    """Time stepping, initial state and outputs of ``thermesh transient``."""
+    from thermal.app.options import init_state, positive_number
+
+    parser.add_argument("--sampling-interval", type=positive_number, metavar="S",
+                        help="length of a trace row, s (default: --package's sampling_intvl, "
+                             "else HotSpot's 3.333e-6)")
+    parser.add_argument("--init", type=init_state, default="steady",
+                        help="state before the first row: ambient, steady (of the mean row, "
+                             "HotSpot's usual start; default), a temperature in K, or a HotSpot "
+                             ".steady/.init block file or a thermesh result folder")
+    parser.add_argument("--substeps", type=positive_int, default=2,
+                        help="TR-BDF2 steps per row (default 2)")
+    parser.add_argument("--mesh", default="power", choices=["power", "uniform", "base"],
+                        help="one mesh for the whole trace: power (sized for the envelope of the "
+                             "rows, every block at its largest power; default), uniform, base")
+    parser.add_argument("--tol", type=relative_tolerance, default=5e-3,
+                        help="--mesh power: target max error relative to the peak rise (default 5e-3)")
+    parser.add_argument("--resolution", type=positive_int, default=100,
+                        help="--mesh uniform: cells along the die's longer side (default 100)")
+    parser.add_argument("--save-every", type=positive_int, default=10, metavar="N",
+                        help="write the die (and for a stack the 3D field) every N rows and the last (default 10)")
+    parser.add_argument("--threshold", type=positive_number, metavar="KELVIN",
+                        help="report when each block first exceeds this temperature")
+    parser.add_argument("--no-png", action="store_true", help="skip transient.png")
 
 
 def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
@@ -211,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-png", action="store_true", help="skip per-case PNG pictures")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.set_defaults(run=cmd_batch)
+
+    p = sub.add_parser("transient", help="the temperature over a power trace, row by row")
+    add_input_arguments(p)
+    add_transient_arguments(p)
+    p.add_argument("--out", type=Path, default=Path("out"), help="output directory (default out/)")
+    p.set_defaults(run=cmd_transient)
 
     p = sub.add_parser("generate", help="write synthetic floorplans (.flp, .ptrace, .toml)")
     p.add_argument("--count", type=positive_int, required=True)

@@ -51,7 +51,7 @@ def check_model_options(options: dict) -> None:
             raise InputError("command line", f"{', '.join(stack_files or ['--materials'])} "
                              "describes a stack: not with --model lumped")
         return
-    lumped = [f"--{k}" for k in LUMPED_ONLY if k in options["parameters"]]
+    lumped = [f"--{k.replace('_', '-')}" for k in LUMPED_ONLY if k in options["parameters"]]
     if lumped or options.get("config"):
         given = ", ".join(lumped or ["--config"])
         raise InputError("command line", f"{given} sets the lumped die: add --model lumped "

@@ -29,6 +29,20 @@ positive_number = _argument_type("positive_number", float, "a number",
                                  lambda v: math.isfinite(v) and v > 0, "must be positive and finite")
 
 
+def init_state(text: str):
+    """argparse type of ``--init``: ``ambient``, ``steady``, a temperature in K (positive and
+    finite), or a path (a block file or a result folder; checked when it is read)."""
+    if text in ("ambient", "steady"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"a temperature must be positive and finite (K), got {text}")
+    return value
+
+
 relative_tolerance = _argument_type("relative_tolerance", float, "a number", lambda v: 0 < v < 1,
                                     "must be between 0 and 1 (relative to the peak rise)")
 

@@ -269,3 +269,24 @@ def plot_stage_times(labels, stages: dict):
     fig.suptitle("Time per stage", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_transient(path: str | Path, times: np.ndarray, peak: np.ndarray, names, blocks: np.ndarray,
+                   threshold: float | None = None, hottest: int = 5) -> None:
+    """``transient.png``: the peak temperature and the ``hottest`` blocks (by their highest
+    temperature) over time, with the threshold if given."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ms = np.asarray(times) * 1e3
+    ax.plot(ms, peak, color="k", linewidth=1.6, label="peak (any point)")
+    order = np.argsort(blocks.max(axis=0))[::-1][:hottest] if blocks.size else []
+    for j in order:
+        ax.plot(ms, blocks[:, j], linewidth=1.0, label=names[j])
+    if threshold is not None:
+        ax.axhline(threshold, color="r", linestyle="--", linewidth=1.0, label=f"threshold {threshold:g} K")
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("temperature (K)")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,462 @@
+"""``thermesh transient``: the temperature over a power trace, row by row.
+
+Every row of the trace is an interval of constant power (``--sampling-interval``, HotSpot's
+``sampling_intvl``). One mesh serves the whole trace: the steady methods' mesh for the
+*envelope* of the rows (each block at its largest power over the trace), so a block that is hot
+in any row gets the elements it needs then. The run starts from the ambient, the steady state of
+the mean row (HotSpot's usual start), a uniform temperature, or a block file. Each row is
+integrated in ``substeps`` TR-BDF2 steps (:mod:`thermal.physics.transient`), and its outputs are
+streamed into the staging folder as the run goes (bounded memory for long traces).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from thermal.errors import InputError
+from thermal.geometry.floorplan import Floorplan
+from thermal.geometry.stack import Stack
+
+#: HotSpot's default sampling interval (``sampling_intvl``), s.
+HOTSPOT_INTERVAL = 3.333e-6
+
+
+@dataclass
+class Faces:
+    """Where the run's outputs are read: per power layer, its top face's nodes (indices into
+    the state vector), its plane mesh, and the block-mean operator of its floorplan."""
+
+    layers: list          # power layer index per face (0 for the lumped die)
+    floorplans: list
+    meshes: list
+    nodes: list           # state indices of each face's mesh nodes
+    block_means: list     # (blocks, face nodes) sparse
+
+
+def with_powers(model, floorplan: Floorplan, sources: list, watts: np.ndarray):
+    """The floorplan and model with the blocks' power set to ``watts`` (in ``sources`` order:
+    (power layer, block name) pairs)."""
+    if not isinstance(model, Stack):
+        return replace(floorplan, block_power=watts.copy(), source_power=watts.copy()), model
+    layers = list(model.layers)
+    start = 0
+    for i in model.power_layers:
+        fp = layers[i].floorplan
+        n = len(fp.names)
+        layers[i] = replace(layers[i], floorplan=replace(fp, block_power=watts[start:start + n].copy(),
+                                                         source_power=watts[start:start + n].copy()))
+        start += n
+    stack = replace(model, layers=tuple(layers))
+    return stack.layers[model.power_layers[0]].floorplan, stack
+
+
+def trace_sources(model, floorplan: Floorplan) -> list:
+    """(power layer, block name) of every power input, in the order the loads use."""
+    if not isinstance(model, Stack):
+        return [(0, n) for n in floorplan.names]
+    return [(i, n) for i in model.power_layers for n in model.layers[i].floorplan.names]
+
+
+def transient_mesh(floorplan: Floorplan, model, rows: np.ndarray, sources: list, *, mesh: str,
+                   tol: float, resolution: int):
+    """The plane (or die) mesh for the envelope of the rows, and its description."""
+    from thermal.app.simulate import make_mesh
+    from thermal.physics.adaptive import power_field
+    from thermal.physics.stack_solution import mesh_for_field
+
+    envelope_fp, envelope_model = with_powers(model, floorplan, sources, rows.max(axis=0))
+    if mesh in ("uniform", "base"):
+        plane, info = make_mesh(envelope_fp, mesh, resolution=resolution, model=envelope_model)
+        return plane, info
+    # Sizes from the power density of the envelope (the steady `power` method's estimate; the
+    # hotspot model has not learned transients).
+    field, extra = power_field(envelope_fp, envelope_model, tol)
+    plane, stats = mesh_for_field(envelope_fp, envelope_model, field)
+    return plane, {"method": mesh, "tol": tol, "sizing": "power density of the rows' envelope "
+                   "(each block at its largest power)", "adapt": stats, **extra}
+
+
+def run_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: float, *,
+                  mesh: str = "power", tol: float = 5e-3, resolution: int = 100,
+                  substeps: int = 2, init: str | float = "steady", on_row=None,
+                  context: dict | None = None) -> dict:
+    """Integrate the trace; call ``on_row(row, time, state)`` after every row.
+
+    Parameters
+    ----------
+    floorplan, model
+        As read for the steady solve (the mean row's power).
+    rows : ndarray (n_rows, sources)
+        Watts per source (:func:`trace_sources` order) per row.
+    interval : float
+        Length of a row, s.
+    substeps : int
+        TR-BDF2 steps per row.
+    init : "ambient", "steady", a temperature in K, or an array (the state itself)
+        The state before the first row.
+    context : dict, optional
+        Filled before the first row with ``faces``, ``system`` and ``prisms`` (what a row's
+        outputs read).
+    """
+    from thermal.physics.stack_solver import extrude
+    from thermal.threads import one_thread
+    from thermal.physics.transient import EnergyLedger, TRBDF2, lumped_system, stack_system
+
+    if not (interval > 0 and math.isfinite(interval)):
+        raise InputError("--sampling-interval", f"must be positive and finite, got {interval!r}")
+    timing = {}
+    start = time.perf_counter()
+    sources = trace_sources(model, floorplan)
+    plane, mesh_info = transient_mesh(floorplan, model, rows, sources, mesh=mesh, tol=tol,
+                                      resolution=resolution)
+    if isinstance(model, Stack):
+        prisms = extrude(model, plane)
+        system = stack_system(model, prisms)
+        mesh_info.update(plane_elements=int(plane.t.shape[1]), levels=int(prisms.n_levels),
+                         prisms=int(prisms.n_prisms))
+    else:
+        prisms = None
+        system = lumped_system(floorplan, model, plane)
+        mesh_info.update(elements=int(plane.t.shape[1]))
+    timing["mesh_s"] = time.perf_counter() - start
+    faces = _faces(model, floorplan, plane, prisms)
+    if context is not None:
+        context["context"] = {"faces": faces, "system": system, "prisms": prisms}
+
+    start = time.perf_counter()
+    h = interval / substeps
+    integrator = TRBDF2(system, h)
+    timing["setup_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    u = _initial(system, rows, init, model, prisms, floorplan, plane)
+    timing["init_s"] = time.perf_counter() - start
+
+    ledger = EnergyLedger()
+    stored0 = system.stored(u)
+    start = time.perf_counter()
+    with one_thread("blas"):  # BLAS's second thread slowed CG's vector products 10x here
+        for r, watts in enumerate(rows):
+            f = system.loads @ watts
+            for _ in range(substeps):
+                u = integrator.step(u, f, ledger)
+            if on_row is not None:
+                on_row(r, (r + 1) * interval, u)
+    timing["integrate_s"] = time.perf_counter() - start
+    return {"mesh": mesh_info, "timing": timing, "faces": faces, "system": system,
+            "steps": len(rows) * substeps, "substeps": substeps, "step_s": h,
+            "solver": {"method": integrator.method,
+                       "solves": integrator.solves, "cg_iterations": integrator.iterations,
+                       "setup_s": integrator.setup_s},
+            "energy": {**ledger.as_dict(), "stored_initial_J": stored0},
+            "state": u}
+
+
+def _initial(system, rows: np.ndarray, init, model, prisms, floorplan=None, plane=None) -> np.ndarray:
+    n = system.K.shape[0]
+    if isinstance(init, np.ndarray):
+        return init
+    if isinstance(init, (str, Path)) and init not in ("ambient", "steady") and not _is_number(init):
+        return initial_from_blocks(init, model, floorplan, plane, prisms)
+    if init == "ambient":
+        return np.zeros(n)
+    if init == "steady":  # of the mean row, on this mesh
+        f = system.loads @ rows.mean(axis=0)
+        if prisms is not None:
+            from thermal.physics.solver import ElementGeometry
+            from thermal.physics.stack_solver import solve_prisms
+
+            u, _ = solve_prisms(system.K, f, prisms, ElementGeometry.of(prisms.plane), active=system.active)
+            return np.where(system.active, u, 0.0)
+        from thermal.physics.solver import solve_linear
+
+        return solve_linear(system.K, f)[0]
+    kelvin = float(init)
+    active = np.ones(n, bool) if system.active is None else system.active
+    return np.where(active, kelvin - model.ambient, 0.0)
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def initial_from_blocks(path, model, floorplan: Floorplan, plane, prisms) -> np.ndarray:
+    """The state from a HotSpot block file (``.steady``/``.init``, or a thermesh result folder's
+    ``hotspot.steady``): every layer's nodes take the temperature of the block of the die's
+    floorplan they lie over, under HotSpot's names for the layer (``hotspot.steady``'s);
+    outside the die (a spreader's or sink's rim) the layer's area-weighted mean."""
+    from thermal.io.transient_files import read_block_temperatures
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "hotspot.steady"
+    if prisms is None:
+        plans, prefixes = [floorplan], [""]
+    else:
+        from thermal.physics.stack_solution import StackSolution
+
+        plans = [layer.floorplan or floorplan for layer in model.layers]
+        prefixes = [StackSolution.HOTSPOT_PREFIX.get(layer.name, f"{layer.name}_") for layer in model.layers]
+    expected = [p + b for p, fp in zip(prefixes, plans) for b in fp.names]
+    kelvin = read_block_temperatures(path, expected)
+    per_node = []
+    for p, fp in zip(prefixes, plans):
+        values = np.array([kelvin[p + b] for b in fp.names]) - model.ambient
+        block = fp.block_at(plane.p[0], plane.p[1])
+        mean = float(values @ fp.blocks.area / fp.blocks.area.sum())
+        per_node.append(np.where(block >= 0, values[np.maximum(block, 0)], mean))
+    if prisms is None:
+        return per_node[0]
+    from thermal.physics.stack_solver import regions
+
+    u = np.zeros((prisms.n_levels, prisms.n_plane))
+    for k, r in enumerate(regions(model)):  # bottom first: a shared level takes the upper layer's
+        first, last = prisms.region_levels(k)
+        u[first:last + 1] = per_node[r.layer]
+    return np.where(prisms.active_nodes, u.ravel(), 0.0)
+
+
+def _faces(model, floorplan, plane, prisms) -> Faces:
+    from thermal.physics.solution import block_mean_matrix
+    from thermal.physics.solver import ElementGeometry
+
+    if prisms is None:
+        W = block_mean_matrix(floorplan, plane, ElementGeometry.of(plane).area)
+        return Faces([0], [floorplan], [plane], [np.arange(plane.p.shape[1])], [W])
+    from thermal.physics.stack_solution import face_mesh
+    from thermal.physics.stack_solver import regions
+
+    regs = regions(model)
+    out = Faces([], [], [], [], [])
+    for layer in model.power_layers:
+        top = max(k for k, r in enumerate(regs) if r.layer == layer)
+        _, level = prisms.region_levels(top)
+        mesh, nodes, _ = face_mesh(plane, prisms.region_present[top])
+        fp = model.layers[layer].floorplan
+        out.layers.append(layer)
+        out.floorplans.append(fp)
+        out.meshes.append(mesh)
+        out.nodes.append(level * prisms.n_plane + nodes)
+        out.block_means.append(block_mean_matrix(fp, mesh, ElementGeometry.of(mesh).area))
+    return out
+
+
+# ------------------------------------------------------------------------------ outputs
+class RowOutputs:
+    """What each row writes, streamed into ``stage``: ``peak.csv``, ``blocks.ttrace`` (HotSpot's
+    transient format: the power layers' blocks in the trace's order, each block's mean of its
+    layer's temperature through the thickness, HotSpot's node), and every ``save_every`` rows
+    (and the last) the die face (``die_NNNN.vtu``) and, for a stack, the 3D field
+    (``temperature_NNNN.vtu``), collected by ``die.pvd`` and ``temperature.pvd``."""
+
+    def __init__(self, stage, run_faces: Faces, system, model, names: list, n_rows: int,
+                 save_every: int, threshold: float | None, prisms=None):
+        from thermal.io.transient_files import PeakCsvWriter, TtraceWriter
+
+        self.stage, self.faces, self.model, self.prisms = stage, run_faces, model, prisms
+        self.n_rows, self.save_every, self.threshold = n_rows, save_every, threshold
+        self.ambient = model.ambient
+        self.peak_csv = PeakCsvWriter(stage / "peak.csv")
+        self.ttrace = TtraceWriter(stage / "blocks.ttrace", names)
+        self.block_ops = [_layer_block_operator(run_faces, i, model, prisms, system.K.shape[0])
+                          for i in range(len(run_faces.layers))]
+        self.node_block = [fp.block_at(mesh.p[0], mesh.p[1])
+                           for fp, mesh in zip(run_faces.floorplans, run_faces.meshes)]
+        self.names = names
+        self.first_above = {n: None for n in names}
+        self.saved: list[tuple[float, int]] = []
+        self.peaks: list[float] = []
+        self.hottest: np.ndarray | None = None
+        self.block_history: list[np.ndarray] = []
+
+    def __call__(self, row: int, t: float, u: np.ndarray) -> None:
+        best = None
+        blocks, block_max = [], []
+        for i, (nodes, mesh) in enumerate(zip(self.faces.nodes, self.faces.meshes)):
+            face = u[nodes]
+            j = int(np.argmax(face))
+            if best is None or face[j] > best[0]:
+                best = (face[j], i, mesh.p[0, j], mesh.p[1, j])
+            blocks.append(self.block_ops[i] @ u)
+            top = np.full(len(self.faces.floorplans[i].names), -np.inf)
+            inside = self.node_block[i] >= 0
+            np.maximum.at(top, self.node_block[i][inside], face[inside])
+            block_max.append(top)
+        rise, i, x, y = best
+        fp = self.faces.floorplans[i]
+        b = int(fp.block_at(np.array([x]), np.array([y]))[0])
+        self.peak_csv.write_row(t, rise + self.ambient, x, y, int(self.faces.layers[i]),
+                                fp.names[b] if b >= 0 else None)
+        temps = np.concatenate(blocks) + self.ambient
+        self.ttrace.write_row(temps)
+        self.peaks.append(rise + self.ambient)
+        self.block_history.append(temps)
+        if self.threshold is not None:
+            for name, value in zip(self.names, np.concatenate(block_max) + self.ambient):
+                if self.first_above[name] is None and value > self.threshold:
+                    self.first_above[name] = t
+        if (row + 1) % self.save_every == 0 or row == self.n_rows - 1:
+            self._save(row, t, u)
+
+    def _save(self, row: int, t: float, u: np.ndarray) -> None:
+        from meshes.io import write_vtu, write_wedges_vtu
+
+        k = len(self.saved)
+        mesh, nodes = self.faces.meshes[0], self.faces.nodes[0]
+        write_vtu(self.stage / f"die_{k:04d}.vtu", mesh,
+                  {"temperature": u[nodes] + self.ambient, "rise": u[nodes]})
+        if self.prisms is not None:
+            active = np.flatnonzero(self.prisms.active_nodes)
+            renumber = np.full(self.prisms.n_nodes, -1)
+            renumber[active] = np.arange(active.size)
+            write_wedges_vtu(self.stage / f"temperature_{k:04d}.vtu", self.prisms.points()[active],
+                             renumber[self.prisms.wedges],
+                             {"temperature": u[active] + self.ambient, "rise": u[active]})
+        self.saved.append((t, k))
+
+    def finish(self) -> None:
+        from meshes.io import write_pvd
+
+        self.peak_csv.close()
+        self.ttrace.close()
+        write_pvd(self.stage / "die.pvd", [(t, f"die_{k:04d}.vtu") for t, k in self.saved])
+        if self.prisms is not None:
+            write_pvd(self.stage / "temperature.pvd", [(t, f"temperature_{k:04d}.vtu") for t, k in self.saved])
+
+    def discard(self) -> None:
+        self.peak_csv.discard()
+        self.ttrace.discard()
+
+
+def _layer_block_operator(faces: Faces, i: int, model, prisms, n_state: int):
+    """Blocks x state: each block's mean (over its rectangle, on the layer's plane mesh) of the
+    layer's temperature averaged through its thickness (trapezoid over its levels)."""
+    import scipy.sparse as sp
+
+    W = faces.block_means[i]
+    if prisms is None:
+        return W
+    from thermal.physics.stack_solver import regions
+
+    layer = faces.layers[i]
+    regs = regions(model)
+    subs = np.flatnonzero(np.isin(prisms.sublayer_region, [k for k, r in enumerate(regs) if r.layer == layer]))
+    d = prisms.z[subs + 1] - prisms.z[subs]
+    weights = np.zeros(prisms.n_levels)
+    np.add.at(weights, subs, d / (2 * d.sum()))
+    np.add.at(weights, subs + 1, d / (2 * d.sum()))
+    levels = np.flatnonzero(weights)
+    plane_nodes = faces.nodes[i] % prisms.n_plane
+    m = plane_nodes.size
+    rows = np.tile(np.arange(m), levels.size)
+    cols = (levels[:, None] * prisms.n_plane + plane_nodes[None, :]).ravel()
+    vals = np.repeat(weights[levels], m)
+    average = sp.csr_matrix((vals, (rows, cols)), shape=(m, n_state))
+    return (W @ average).tocsr()
+
+
+def transient_to(floorplan: Floorplan, model, rows: np.ndarray, names: list, interval: float,
+                 directory, *, mesh: str = "power", tol: float = 5e-3, resolution: int = 100,
+                 substeps: int = 2, init="steady", save_every: int = 10,
+                 threshold: float | None = None, png: bool = True, start: float | None = None) -> dict:
+    """Run the trace and write every output into ``directory`` (atomically: a staging folder
+    moved into place at the end; a failed or killed run leaves no result)."""
+    import json
+
+    from thermal.app.output import UNITS, staged
+    from thermal.version import __version__
+
+    start = time.perf_counter() if start is None else start
+    with staged(directory) as stage:
+        holder: dict = {}
+
+        def on_row(r, t, u):
+            if "out" not in holder:
+                res = holder["context"]
+                holder["out"] = RowOutputs(stage, res["faces"], res["system"], model, names, len(rows),
+                                           save_every, threshold, res.get("prisms"))
+            holder["out"](r, t, u)
+
+        try:
+            result = run_transient(floorplan, model, rows, interval, mesh=mesh, tol=tol,
+                                   resolution=resolution, substeps=substeps, init=init,
+                                   on_row=on_row, context=holder)
+            out = holder["out"]
+            out.finish()
+        except BaseException:
+            if "out" in holder:
+                holder["out"].discard()
+            raise
+        result["timing"]["total_s"] = time.perf_counter() - start
+        peaks = np.array(out.peaks)
+        doc = {
+            "thermesh_version": __version__,
+            "units": UNITS,
+            "inputs": {"floorplan": floorplan.source, "power": floorplan.power_source},
+            "parameters": model.as_dict(),
+            "rows": int(len(rows)), "sampling_interval_s": interval,
+            "steps": result["steps"], "substeps": substeps, "step_s": result["step_s"],
+            "init": init if isinstance(init, str) else float(init),
+            "mesh": result["mesh"], "solver": result["solver"], "timing": result["timing"],
+            "energy": result["energy"],
+            "peak": {"temperature": float(peaks.max()), "row": int(peaks.argmax()),
+                     "time_s": float((peaks.argmax() + 1) * interval)},
+            "saved_rows": [int(round(t / interval)) - 1 for t, _ in out.saved],
+        }
+        if threshold is not None:
+            doc["threshold"] = {"temperature": threshold, "first_exceeded_s": out.first_above}
+        (stage / "result.json").write_text(json.dumps(doc, indent=2, default=float))
+        if png:
+            from thermal.app.plots import plot_transient
+
+            history = np.array(out.block_history)
+            plot_transient(stage / "transient.png", (np.arange(len(rows)) + 1) * interval, peaks,
+                           names, history, threshold)
+    return doc
+
+
+# ------------------------------------------------------------------------------ command line
+def main_transient(args) -> int:
+    """``thermesh transient``: read the inputs and the trace's rows, run, print a summary."""
+    from thermal.app.inputs import load_inputs
+    from thermal.io.hotspot import read_ptrace
+
+    start = time.perf_counter()
+    if args.power is None or Path(args.power).suffix.lower() != ".ptrace":
+        raise InputError(str(args.power or "--power"), "a transient needs a power trace (.ptrace): "
+                         "one row per sampling interval")
+    floorplan, model = load_inputs(args)
+    names = [name for _, name in trace_sources(model, floorplan)]
+    rows = read_ptrace(args.power, names).rows
+    interval = args.sampling_interval or _package_interval(args) or HOTSPOT_INTERVAL
+    doc = transient_to(floorplan, model, rows, names, interval, args.out, mesh=args.mesh,
+                       tol=args.tol, resolution=args.resolution, substeps=args.substeps,
+                       init=args.init, save_every=args.save_every, threshold=args.threshold,
+                       png=not args.no_png, start=start)
+    pk = doc["peak"]
+    print(f"{floorplan.source}: {doc['rows']} rows of {interval:g} s ({doc['steps']} steps), "
+          f"peak {pk['temperature']:.3f} K at {pk['time_s']:g} s (row {pk['row']}), energy "
+          f"imbalance {doc['energy']['imbalance_rel']:.1e}, {doc['timing']['total_s']:.2f} s")
+    if args.threshold is not None:
+        crossed = {k: v for k, v in doc["threshold"]["first_exceeded_s"].items() if v is not None}
+        first = min(crossed.items(), key=lambda kv: kv[1]) if crossed else None
+        print(f"  {len(crossed)} blocks exceed {args.threshold:g} K"
+              + (f", first {first[0]} at {first[1]:g} s" if first else ""))
+    print(f"  results in {args.out}/")
+    return 0
+
+
+def _package_interval(args) -> float | None:
+    """``sampling_intvl`` of the ``--package`` file, if given there."""
+    if getattr(args, "package", None) is None:
+        return None
+    from thermal.io.hotspot_config import read_hotspot_config
+
+    return read_hotspot_config(args.package).sampling_interval
