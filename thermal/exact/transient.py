@@ -117,7 +117,8 @@ class ZColumn:
     def modes(self, lam2: float) -> tuple[np.ndarray, np.ndarray]:
         """Eigenpairs of ``(K + lambda^2 L) v = mu C v``: ``mu`` ascending (1/s) and ``V``
         (N, N) C-orthonormal (``V^T C V = I``), so ``theta = V w`` decouples the column."""
-        mu, u = _scaled_eigh(self, np.array([float(lam2)]))
+        with one_thread("blas"):
+            mu, u = _scaled_eigh(self, np.array([float(lam2)]))
         return mu[0], u[0] / np.sqrt(self.capacity)[:, None]
 
     def heat_out(self, theta: np.ndarray) -> np.ndarray:
@@ -286,7 +287,7 @@ def _stack_dynamics(stack: Stack, col: ZColumn, lam2: np.ndarray, dt: float,
                     face: int) -> _Dynamics:
     """Slow z-modes of every distinct ``lambda^2``, then gathered onto the modes."""
     values, inverse = _distinct(lam2.ravel())
-    n, npow = col.nodes, col.sources.shape[1]
+    n = col.nodes
     s = 1.0 / np.sqrt(col.capacity)
     sb = col.sources * s[:, None]          # C^-1/2 B
     se = col.faces[face] * s               # e^T C^-1/2
@@ -309,7 +310,6 @@ def _stack_dynamics(stack: Stack, col: ZColumn, lam2: np.ndarray, dt: float,
         static = exact[start:start + step] - np.einsum("bk,bkp->bp", gamma, gain)
         parts.append((decay, gain, gamma, static))
     decay, gain, gamma, static = (np.concatenate(p)[inverse] for p in zip(*parts))
-    assert gain.shape[-1] == npow
     return _Dynamics(decay, gain, gamma, static)
 
 
