@@ -23,6 +23,7 @@ demo: install
 	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --stack examples/package/equal_footprint.toml --tol 1e-3 --verify --out out/ev6-exact
 	$(BIN)/thermesh solve examples/ev6.flp --power examples/gcc.ptrace --package examples/package/secondary.config --materials examples/package/hotspot.materials --out out/ev6-secondary
 	$(BIN)/thermesh solve --lcf examples/package/two_die.lcf --power examples/package/two_die.ptrace --package examples/package/hotspot.config --materials examples/package/hotspot.materials --out out/two-die
+	$(BIN)/thermesh transient examples/ev6.flp --power examples/gcc.ptrace --threshold 345 --out out/ev6-transient
 	$(BIN)/thermesh compare examples/ev6.flp --power examples/gcc.ptrace --model lumped --out out/ev6-compare
 
 ## Run the test suite (the command CI runs).

@@ -162,8 +162,9 @@ def add_transient_arguments(parser: argparse.ArgumentParser) -> None:
                         help="state before the first row: ambient, steady (of the mean row, "
                              "HotSpot's usual start; default), a temperature in K, or a HotSpot "
                              ".steady/.init block file or a thermesh result folder")
-    parser.add_argument("--substeps", type=positive_int, default=2,
-                        help="TR-BDF2 steps per row (default 2)")
+    parser.add_argument("--substeps", type=positive_int, default=4,
+                        help="TR-BDF2 steps per row (default 4: within 0.5 %% of the exact answer "
+                             "on 1 ms rows that switch the hot units)")
     parser.add_argument("--mesh", default="power", choices=["power", "uniform", "base"],
                         help="one mesh for the whole trace: power (sized for the envelope of the "
                              "rows, every block at its largest power; default), uniform, base")

@@ -82,7 +82,7 @@ def transient_mesh(floorplan: Floorplan, model, rows: np.ndarray, sources: list,
 
 def run_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: float, *,
                   mesh: str = "power", tol: float = 5e-3, resolution: int = 100,
-                  substeps: int = 2, init: str | float = "steady", on_row=None,
+                  substeps: int = 4, init: str | float = "steady", on_row=None,
                   context: dict | None = None) -> dict:
     """Integrate the trace; call ``on_row(row, time, state)`` after every row.
 
@@ -364,7 +364,7 @@ def _layer_block_operator(faces: Faces, i: int, model, prisms, n_state: int):
 
 def transient_to(floorplan: Floorplan, model, rows: np.ndarray, names: list, interval: float,
                  directory, *, mesh: str = "power", tol: float = 5e-3, resolution: int = 100,
-                 substeps: int = 2, init="steady", save_every: int = 10,
+                 substeps: int = 4, init="steady", save_every: int = 10,
                  threshold: float | None = None, png: bool = True, start: float | None = None) -> dict:
     """Run the trace and write every output into ``directory`` (atomically: a staging folder
     moved into place at the end; a failed or killed run leaves no result)."""

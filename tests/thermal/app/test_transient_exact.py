@@ -1,0 +1,44 @@
+"""thermesh's transient against the exact one: the lumped die and an equal-footprint stack under
+1 ms rows that switch the hot units, on uniform and power meshes."""
+import numpy as np
+import pytest
+
+from meshes.locate import PointLocator
+from tests.thermal.physics.test_stack_solver import small_floorplan, three_layers
+from thermal.app.transient import run_transient
+from thermal.exact.transient import TransientSeries
+from thermal.geometry.lumped import LumpedDie
+
+ROWS = 30
+
+
+def switching_rows() -> np.ndarray:
+    """Hot and warm units take turns every 5 rows; the rest always on (W)."""
+    rows = np.zeros((ROWS, 3))
+    rows[:, 2] = 0.5
+    turn = (np.arange(ROWS) // 5) % 2
+    rows[turn == 0, 0] = 3.0
+    rows[turn == 1, 1] = 2.5
+    return rows
+
+
+@pytest.mark.parametrize("model_name", ["lumped", "stack"])
+@pytest.mark.parametrize("mesh,options", [("uniform", {"resolution": 64}), ("power", {"tol": 5e-3})])
+def test_every_row_within_one_percent_of_the_exact_transient(model_name, mesh, options):
+    fp = small_floorplan()
+    model = LumpedDie(htc=2e4) if model_name == "lumped" else three_layers().bound_to(fp)
+    rows = switching_rows()
+    exact = TransientSeries(fp, model, rows, 1e-3, initial="ambient", modes=(96, 96))
+    faces, saved = {}, {}
+    run_transient(fp, model, rows, 1e-3, mesh=mesh, init="ambient", context=faces,
+                  on_row=lambda r, t, u: saved.__setitem__(r, u.copy()), **options)
+    face = faces["context"]["faces"]
+    locator = PointLocator(face.meshes[0])
+    largest, worst, worst_peak = 0.0, 0.0, 0.0
+    for r in range(ROWS):
+        x, y, u = exact.rise_on_grid(r, 61, 46)
+        solved = saved[r][face.nodes[0]]
+        largest = max(largest, u.max())
+        worst = max(worst, np.abs(locator.interpolate_grid(solved, x, y) - u).max())
+        worst_peak = max(worst_peak, abs(solved.max() - u.max()))
+    assert worst < 0.01 * largest and worst_peak < 0.01 * largest
