@@ -188,6 +188,9 @@ class Stack:
         The top face of layer 0 convects too (HotSpot's secondary path ends in ``r_convec_sec``
         over the PCB's face): a resistance over that face, K/W, or a heat-transfer coefficient.
         At most one; by default that face is adiabatic.
+    c_convec, c_convec_top : float
+        Heat capacity of the convection at the sink's face and at the top face, J/K, spread
+        over the face (HotSpot's ``c_convec`` and ``c_convec_sec``; transients only).
     die : tuple, optional
         (x0, y0, x1, y1) of the die; set from the floorplan when the stack is bound to one.
     source : str
@@ -202,6 +205,8 @@ class Stack:
     ambient: float = HOTSPOT_DEFAULTS["ambient"]
     r_convec_top: float | None = None
     htc_top: float | None = None
+    c_convec: float = 0.0
+    c_convec_top: float = 0.0
     die: tuple[float, float, float, float] | None = None
     source: str = "<stack>"
     ignored: tuple[str, ...] = field(default=())
@@ -212,6 +217,11 @@ class Stack:
             raise InputError(self.source, "a stack needs at least one layer")
         if (self.r_convec is None) == (self.htc is None):
             raise InputError(self.source, "give exactly one of r_convec (K/W) and htc (W/(m^2 K))")
+        for name in ("c_convec", "c_convec_top"):
+            value = getattr(self, name)
+            _check_finite(self.source, **{name: value})
+            if value < 0:
+                raise InputError(self.source, f"{name} must not be negative, got {value!r}")
         if self.r_convec_top is not None and self.htc_top is not None:
             raise InputError(self.source, "give at most one of r_convec_top (K/W) and htc_top (W/(m^2 K))")
         _check_positive(self.source, **{k: v for k, v in (
@@ -323,8 +333,12 @@ class Stack:
                "layers": [layer.as_dict() for layer in self.layers]}
         out["r_convec" if self.r_convec is not None else "htc"] = (
             self.r_convec if self.r_convec is not None else self.htc)
+        if self.c_convec:
+            out["c_convec"] = self.c_convec
         if self.r_convec_top is not None:
             out["r_convec_top"] = self.r_convec_top
+        if self.c_convec_top:
+            out["c_convec_top"] = self.c_convec_top
         if self.htc_top is not None:
             out["htc_top"] = self.htc_top
         if self.die is not None:
@@ -356,12 +370,12 @@ def hotspot_package(params: dict | None = None, *, floorplan: Floorplan | None =
         Layer("sink", p["t_sink"], p["k_sink"], p["p_sink"], side=p["s_sink"],
               material=p.get("material_sink")),
     )
-    top = None
+    top, c_top = None, 0.0
     if p["model_secondary"]:
         layers = (*secondary_layers(p, chip_layers=True), *layers)
-        top = p["r_convec_sec"]
+        top, c_top = p["r_convec_sec"], p["c_convec_sec"]
     stack = Stack(layers, r_convec=p["r_convec"], ambient=p["ambient"], r_convec_top=top,
-                  source=source, ignored=tuple(ignored))
+                  c_convec=p["c_convec"], c_convec_top=c_top, source=source, ignored=tuple(ignored))
     return stack.bound_to(floorplan) if floorplan is not None else stack
 
 

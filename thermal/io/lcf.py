@@ -179,17 +179,18 @@ def read_lcf(path: PathLike, power: PathLike | PtraceData | None = None,
     check_package_fit(params, config, die, source)
     spreader, sink = hotspot_package({**params, "model_secondary": 0}).layers[2:]
     ignored = unused_keys(config, params, LCF_PACKAGE_KEYS)
-    top = None
+    top, c_top = None, 0.0
     if params["model_secondary"]:
         # HotSpot puts PCB, solder and substrate above the LCF's layers (no C4 or metal: the
         # LCF describes the chip) and numbers the LCF's layers after them.
         secondary = secondary_layers(params, chip_layers=False)
         layers = [*secondary, *(replace(layer, name=f"layer_{len(secondary) + spec.number}")
                                 for spec, layer in zip(specs, layers))]
-        top = params["r_convec_sec"]
+        top, c_top = params["r_convec_sec"], params["c_convec_sec"]
     with _named(source):
         stack = Stack((*layers, spreader, sink), r_convec=params["r_convec"],
-                      ambient=params["ambient"], r_convec_top=top, source=source, ignored=ignored)
+                      ambient=params["ambient"], r_convec_top=top, c_convec=params["c_convec"],
+                      c_convec_top=c_top, source=source, ignored=ignored)
         return stack.bound_to(floorplans[0])
 
 

@@ -130,6 +130,14 @@ def stack_system(stack: Stack, prisms) -> TransientSystem:
                 plane_load = _plane_load(_unit(layer.floorplan, b), plane, g)
                 columns.append(sp.csr_matrix(np.kron(weights, plane_load)[:, None]))
                 sources.append((r.layer, name))
+    # The convection's own heat capacity (HotSpot's c_convec, c_convec_sec), J/K spread over
+    # the convecting face as its conductance is.
+    for level, region, joules in ((0, prisms.sublayer_region[0], stack.c_convec),
+                                  (L - 1, prisms.sublayer_region[-1], stack.c_convec_top)):
+        if joules:
+            present = prisms.region_present[region]
+            area = float(g.area[present].sum())
+            diagonal[level] = diagonal[level] + pattern.mass(g, (joules / area) * present)
     C = pattern.tridiagonal(diagonal, upper)
     loads = sp.hstack(columns, format="csr") if columns else sp.csr_matrix((prisms.n_nodes, 0))
     n = prisms.n_plane

@@ -70,3 +70,21 @@ def test_power_steps_do_not_ring():
     misses = [np.abs(run(system, f, n * tau, 1)[0] - steady.rise).max() / steady.rise.max()
               for n in (100, 1000)]
     assert misses[1] < 0.01 and misses[0] / misses[1] > 8
+
+
+def test_capacity_is_every_layers_and_the_convections():
+    # Total heat capacity (1^T C 1): every layer's volume times its rho c, plus HotSpot's
+    # c_convec (and c_convec_sec with the secondary path) spread over the convecting faces.
+    from thermal.geometry.stack import hotspot_package
+
+    fp = small_floorplan()
+    stack = hotspot_package({"s_spreader": 0.01, "s_sink": 0.02, "model_secondary": 1,
+                             "s_sub": 0.006, "s_solder": 0.008, "s_pcb": 0.03}, floorplan=fp)
+    prisms = solve(fp, stack, mesh="uniform", resolution=8).prisms
+    system = stack_system(stack, prisms)
+    expected = stack.c_convec + stack.c_convec_top
+    for layer in stack.layers:
+        x0, y0, x1, y1 = stack.footprint(layer)
+        expected += layer.heat_capacity * layer.thickness * (x1 - x0) * (y1 - y0)
+    assert system.C.sum() == pytest.approx(expected, rel=1e-12)
+    assert stack.c_convec == 140.4 and stack.c_convec_top == 140.4
