@@ -93,12 +93,15 @@ def test_init_from_a_result_folder(tmp_path, lumped_run, short_trace):
     ([], "a b\n1 2\n3\n", "bad.ptrace:3: 1 value for the 2 blocks"),
     ([], "a b\n1 nan\n", "power"),
     (["--init", "missing.steady"], None, "missing.steady"),
+    (["--init", "other.steady"], None, "other.steady: no temperature for"),
+    (["--power", str(EXAMPLES / "ev6.flp")], None, "needs a power trace"),
 ])
 def test_bad_input_exits_2_without_output(tmp_path, extra, trace_text, message):
     power = PTRACE
     if trace_text is not None:
         power = tmp_path / "bad.ptrace"
         power.write_text(trace_text)
+    (tmp_path / "other.steady").write_text("some_block\t330.0\n")
     out = tmp_path / "o"
     proc = subprocess.run([sys.executable, "-m", "thermal", "transient", FLP, "--power", str(power),
                            *LUMPED, *extra, "--out", str(out)], capture_output=True, text=True, cwd=tmp_path)
