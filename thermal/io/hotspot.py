@@ -528,8 +528,8 @@ def read_ptrace(path: PathLike, names: Sequence[str] | None = None) -> PtraceDat
     """
     source = str(path)
     text = _read_text(path)
-    header_line, header, row_lines, tokens = (_ptrace_fields_fast(text)
-                                              or _ptrace_fields_checked(text, source))
+    header_line, header, row_lines, tokens = (_trace_fields_fast(text)
+                                              or _trace_fields_checked(text, source))
     nb = len(header)
     values, bad = _to_floats(tokens)
     if values is None:
@@ -550,11 +550,12 @@ def read_ptrace(path: PathLike, names: Sequence[str] | None = None) -> PtraceDat
 
 
 # Both return (header line, names, line of each row, the rows' fields in file order); the
-# numbers are checked after, by read_ptrace, as the layout checks all come first.
-def _ptrace_fields_fast(text: str) -> tuple[int, list[str], np.ndarray, list[str]] | None:
-    """The fields of a power trace whose layout checks all pass, found whole-file; else None.
+# numbers are checked after, by the reader, as the layout checks all come first. They serve
+# every HotSpot trace: power (.ptrace) and temperature (.ttrace, thermal.io.transient_files).
+def _trace_fields_fast(text: str) -> tuple[int, list[str], np.ndarray, list[str]] | None:
+    """The fields of a trace whose layout checks all pass, found whole-file; else None.
 
-    None means "not vouched for", not "wrong": :func:`_ptrace_fields_checked` then decides, and
+    None means "not vouched for", not "wrong": :func:`_trace_fields_checked` then decides, and
     reports the first problem. Must accept nothing that one rejects.
     """
     grid = _token_grid(text)
@@ -568,13 +569,14 @@ def _ptrace_fields_fast(text: str) -> tuple[int, list[str], np.ndarray, list[str
     return int(lines[0]), header, lines[1:], tokens[nb:]
 
 
-def _ptrace_fields_checked(text: str, source: str
-                           ) -> tuple[int, list[str], np.ndarray, list[str]]:
-    """The fields of a power trace, line by line; raises on the first layout problem."""
+def _trace_fields_checked(text: str, source: str, kind: str = "power trace", unit: str = "watts",
+                          rows_required: bool = True) -> tuple[int, list[str], np.ndarray, list[str]]:
+    """The fields of a trace, line by line; raises on the first layout problem. ``kind`` and
+    ``unit`` name the trace in messages; without ``rows_required`` a header alone is a trace
+    of no rows."""
     rows = _content_lines(text)
     if not rows:
-        raise InputError(source, "empty power trace: expected a line of block names, then rows "
-                         "of watts")
+        raise InputError(source, f"empty {kind}: expected a line of block names, then rows of {unit}")
     header_line, header = rows[0]
     seen: dict[str, int] = {}
     for col, n in enumerate(header, 1):
@@ -584,7 +586,7 @@ def _ptrace_fields_checked(text: str, source: str
                              f"{seen[n]} and {col})", header_line)
         seen[n] = col
     data = rows[1:]
-    if not data:
+    if not data and rows_required:
         raise InputError(source, "no power values: the header is not followed by any row",
                          header_line)
     nb = len(header)

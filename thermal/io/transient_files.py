@@ -93,7 +93,8 @@ import numpy as np
 
 from thermal.errors import InputError
 from thermal.io.hotspot import (_NUMBER, _check_name, _content_lines, _count, _name_list,
-                                _names_ok, _read_text, _show, _to_floats, _token_grid)
+                                _names_ok, _read_text, _show, _to_floats, _token_grid,
+                                _trace_fields_checked, _trace_fields_fast)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -330,7 +331,8 @@ def read_ttrace(path: PathLike) -> tuple[tuple[str, ...], np.ndarray]:
     source = str(path)
     text = _read_text(path)
     _, names, row_lines, tokens = (_trace_fields_fast(text)
-                                   or _trace_fields_checked(text, source))
+                                   or _trace_fields_checked(text, source, "temperature trace",
+                                                            "kelvin", rows_required=False))
     nb = len(names)
     values, bad = _to_floats(tokens)
     if values is None:
@@ -344,47 +346,6 @@ def read_ttrace(path: PathLike) -> tuple[tuple[str, ...], np.ndarray]:
         raise InputError(source, f"temperature of block '{names[c]}' must be finite and "
                          f"positive (kelvin), got {tokens[hit[0]]}", int(row_lines[r]))
     return tuple(names), values
-
-
-def _trace_fields_fast(text: str) -> tuple[int, list[str], np.ndarray, list[str]] | None:
-    """Header line, names, row lines and row fields of a well-laid-out trace, found whole-file;
-    None when not vouched for (then :func:`_trace_fields_checked` decides)."""
-    grid = _token_grid(text)
-    if grid is None or len(grid[1]) < 2:
-        return None
-    tokens, first, lines = grid
-    nb = int(first[1])
-    header = tokens[:nb]
-    if len(set(header)) < nb or np.any(np.diff(first[1:], append=len(tokens)) != nb):
-        return None
-    return int(lines[0]), header, lines[1:], tokens[nb:]
-
-
-def _trace_fields_checked(text: str, source: str) -> tuple[int, list[str], np.ndarray, list[str]]:
-    """The same, line by line; raises on the first layout problem."""
-    rows = _content_lines(text)
-    if not rows:
-        raise InputError(source, "empty temperature trace: expected a line of block names, "
-                         "then rows of kelvin")
-    header_line, header = rows[0]
-    seen: dict[str, int] = {}
-    for col, n in enumerate(header, 1):
-        _check_name(n, source, header_line)
-        if n in seen:
-            raise InputError(source, f"duplicate block name '{n}' in the header (columns "
-                             f"{seen[n]} and {col})", header_line)
-        seen[n] = col
-    nb = len(header)
-    tokens: list[str] = []
-    row_lines = []
-    for line, fields in rows[1:]:
-        if len(fields) != nb:
-            raise InputError(source, f"{_count(len(fields), 'value')} for the "
-                             f"{_count(nb, 'block')} named in the header (line {header_line})",
-                             line)
-        row_lines.append(line)
-        tokens.extend(fields)
-    return header_line, header, np.array(row_lines, dtype=np.int64), tokens
 
 
 # ---------------------------------------------------------------------- .init / .steady

@@ -464,7 +464,7 @@ def test_medium_ptrace_whole_file_same_data(tmp_path, monkeypatch):
     p = write(tmp_path, "m.ptrace", "\n".join(body))
     expected = (tuple(names[i] for i in perm), rows[:, perm].tolist(), 2, [4, 5, 7, 8])
     assert _outcome(monkeypatch, read_ptrace, p, LINE_BY_LINE) == expected
-    monkeypatch.setattr(hotspot, "_ptrace_fields_checked", _fail)
+    monkeypatch.setattr(hotspot, "_trace_fields_checked", _fail)
     assert _ptrace_snapshot(read_ptrace(p)) == expected
     matched = read_ptrace(p, names)
     np.testing.assert_array_equal(matched.rows, rows)
