@@ -80,11 +80,54 @@ def transient_mesh(floorplan: Floorplan, model, rows: np.ndarray, sources: list,
                    "(each block at its largest power)", "adapt": stats, **extra}
 
 
-def run_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: float, *,
-                  mesh: str = "power", tol: float = 5e-3, resolution: int = 100,
-                  substeps: int = 4, init: str | float = "steady", on_row=None,
-                  context: dict | None = None) -> dict:
-    """Integrate the trace; call ``on_row(row, time, state)`` after every row.
+@dataclass
+class TransientRun:
+    """A trace's run, prepared: its mesh, system, output faces and integrator; :meth:`advance`
+    integrates the rows."""
+
+    mesh_info: dict
+    timing: dict
+    system: object
+    faces: Faces
+    prisms: object
+    integrator: object
+    interval: float
+    substeps: int
+    state: np.ndarray
+
+    def advance(self, rows: np.ndarray, on_row=None) -> dict:
+        """Integrate ``rows`` from :attr:`state`; ``on_row(row, time, state)`` after each.
+        Returns the energy ledger."""
+        from thermal.physics.transient import EnergyLedger
+        from thermal.threads import one_thread
+
+        ledger = EnergyLedger()
+        stored0 = self.system.stored(self.state)
+        u = self.state
+        start = time.perf_counter()
+        with one_thread("blas"):  # BLAS's second thread slowed CG's vector products 10x here
+            for r, watts in enumerate(rows):
+                f = self.system.loads @ watts
+                for _ in range(self.substeps):
+                    u = self.integrator.step(u, f, ledger)
+                if on_row is not None:
+                    on_row(r, (r + 1) * self.interval, u)
+        self.state = u
+        self.timing["integrate_s"] = time.perf_counter() - start
+        return {**ledger.as_dict(), "stored_initial_J": stored0}
+
+    def summary(self, n_rows: int) -> dict:
+        i = self.integrator
+        return {"mesh": self.mesh_info, "timing": self.timing, "steps": n_rows * self.substeps,
+                "substeps": self.substeps, "step_s": self.interval / self.substeps,
+                "solver": {"method": i.method, "solves": i.solves, "cg_iterations": i.iterations,
+                           "setup_s": i.setup_s}}
+
+
+def prepare_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: float, *,
+                      mesh: str = "power", tol: float = 5e-3, resolution: int = 100,
+                      substeps: int = 4, init="steady") -> TransientRun:
+    """Mesh, assemble and set up a trace's run, and its initial state.
 
     Parameters
     ----------
@@ -96,15 +139,11 @@ def run_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: float
         Length of a row, s.
     substeps : int
         TR-BDF2 steps per row.
-    init : "ambient", "steady", a temperature in K, or an array (the state itself)
+    init : "ambient", "steady", a temperature in K, a block file or result folder, or an array
         The state before the first row.
-    context : dict, optional
-        Filled before the first row with ``faces``, ``system`` and ``prisms`` (what a row's
-        outputs read).
     """
     from thermal.physics.stack_solver import extrude
-    from thermal.threads import one_thread
-    from thermal.physics.transient import EnergyLedger, TRBDF2, lumped_system, stack_system
+    from thermal.physics.transient import TRBDF2, lumped_system, stack_system
 
     if not (interval > 0 and math.isfinite(interval)):
         raise InputError("--sampling-interval", f"must be positive and finite, got {interval!r}")
@@ -124,35 +163,22 @@ def run_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: float
         mesh_info.update(elements=int(plane.t.shape[1]))
     timing["mesh_s"] = time.perf_counter() - start
     faces = _faces(model, floorplan, plane, prisms)
-    if context is not None:
-        context["context"] = {"faces": faces, "system": system, "prisms": prisms}
-
     start = time.perf_counter()
-    h = interval / substeps
-    integrator = TRBDF2(system, h)
+    integrator = TRBDF2(system, interval / substeps)
     timing["setup_s"] = time.perf_counter() - start
     start = time.perf_counter()
     u = _initial(system, rows, init, model, prisms, floorplan, plane)
     timing["init_s"] = time.perf_counter() - start
+    return TransientRun(mesh_info, timing, system, faces, prisms, integrator, interval, substeps, u)
 
-    ledger = EnergyLedger()
-    stored0 = system.stored(u)
-    start = time.perf_counter()
-    with one_thread("blas"):  # BLAS's second thread slowed CG's vector products 10x here
-        for r, watts in enumerate(rows):
-            f = system.loads @ watts
-            for _ in range(substeps):
-                u = integrator.step(u, f, ledger)
-            if on_row is not None:
-                on_row(r, (r + 1) * interval, u)
-    timing["integrate_s"] = time.perf_counter() - start
-    return {"mesh": mesh_info, "timing": timing, "faces": faces, "system": system,
-            "steps": len(rows) * substeps, "substeps": substeps, "step_s": h,
-            "solver": {"method": integrator.method,
-                       "solves": integrator.solves, "cg_iterations": integrator.iterations,
-                       "setup_s": integrator.setup_s},
-            "energy": {**ledger.as_dict(), "stored_initial_J": stored0},
-            "state": u}
+
+def run_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: float, *,
+                  on_row=None, **options) -> dict:
+    """Prepare and integrate a trace (:func:`prepare_transient` takes the ``options``):
+    the run's summary, ``energy``, the final ``state`` and the ``run`` itself."""
+    run = prepare_transient(floorplan, model, rows, interval, **options)
+    energy = run.advance(rows, on_row)
+    return {**run.summary(len(rows)), "energy": energy, "state": run.state, "run": run}
 
 
 def _initial(system, rows: np.ndarray, init, model, prisms, floorplan=None, plane=None) -> np.ndarray:
@@ -375,25 +401,17 @@ def transient_to(floorplan: Floorplan, model, rows: np.ndarray, names: list, int
 
     start = time.perf_counter() if start is None else start
     with staged(directory) as stage:
-        holder: dict = {}
-
-        def on_row(r, t, u):
-            if "out" not in holder:
-                res = holder["context"]
-                holder["out"] = RowOutputs(stage, res["faces"], res["system"], model, names, len(rows),
-                                           save_every, threshold, res.get("prisms"))
-            holder["out"](r, t, u)
-
+        run = prepare_transient(floorplan, model, rows, interval, mesh=mesh, tol=tol,
+                                resolution=resolution, substeps=substeps, init=init)
+        out = RowOutputs(stage, run.faces, run.system, model, names, len(rows), save_every,
+                         threshold, run.prisms)
         try:
-            result = run_transient(floorplan, model, rows, interval, mesh=mesh, tol=tol,
-                                   resolution=resolution, substeps=substeps, init=init,
-                                   on_row=on_row, context=holder)
-            out = holder["out"]
+            energy = run.advance(rows, out)
             out.finish()
         except BaseException:
-            if "out" in holder:
-                holder["out"].discard()
+            out.discard()
             raise
+        result = run.summary(len(rows))
         result["timing"]["total_s"] = time.perf_counter() - start
         peaks = np.array(out.peaks)
         doc = {
@@ -405,7 +423,7 @@ def transient_to(floorplan: Floorplan, model, rows: np.ndarray, names: list, int
             "steps": result["steps"], "substeps": substeps, "step_s": result["step_s"],
             "init": init if isinstance(init, str) else float(init),
             "mesh": result["mesh"], "solver": result["solver"], "timing": result["timing"],
-            "energy": result["energy"],
+            "energy": energy,
             "peak": {"temperature": float(peaks.max()), "row": int(peaks.argmax()),
                      "time_s": float((peaks.argmax() + 1) * interval)},
             "saved_rows": [int(round(t / interval)) - 1 for t, _ in out.saved],

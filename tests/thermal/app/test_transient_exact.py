@@ -29,10 +29,10 @@ def test_every_row_within_one_percent_of_the_exact_transient(model_name, mesh, o
     model = LumpedDie(htc=2e4) if model_name == "lumped" else three_layers().bound_to(fp)
     rows = switching_rows()
     exact = TransientSeries(fp, model, rows, 1e-3, initial="ambient", modes=(96, 96))
-    faces, saved = {}, {}
-    run_transient(fp, model, rows, 1e-3, mesh=mesh, init="ambient", context=faces,
-                  on_row=lambda r, t, u: saved.__setitem__(r, u.copy()), **options)
-    face = faces["context"]["faces"]
+    saved = {}
+    result = run_transient(fp, model, rows, 1e-3, mesh=mesh, init="ambient",
+                           on_row=lambda r, t, u: saved.__setitem__(r, u.copy()), **options)
+    face = result["run"].faces
     locator = PointLocator(face.meshes[0])
     largest, worst, worst_peak = 0.0, 0.0, 0.0
     for r in range(ROWS):
