@@ -458,10 +458,12 @@ def main_transient(args) -> int:
                        tol=args.tol, resolution=args.resolution, substeps=args.substeps,
                        init=args.init, save_every=args.save_every, threshold=args.threshold,
                        png=not args.no_png, start=start)
-    pk = doc["peak"]
+    pk, energy = doc["peak"], doc["energy"]
+    stored = max(energy["stored_initial_J"] + energy["stored_change_J"], energy["energy_in_J"], 1e-300)
     print(f"{floorplan.source}: {doc['rows']} rows of {interval:g} s ({doc['steps']} steps), "
           f"peak {pk['temperature']:.3f} K at {pk['time_s']:g} s (row {pk['row']}), energy "
-          f"imbalance {doc['energy']['imbalance_rel']:.1e}, {doc['timing']['total_s']:.2f} s")
+          f"imbalance {energy['imbalance_J']:.1e} J ({abs(energy['imbalance_J']) / stored:.0e} of the "
+          f"heat stored), {doc['timing']['total_s']:.2f} s")
     if args.threshold is not None:
         crossed = {k: v for k, v in doc["threshold"]["first_exceeded_s"].items() if v is not None}
         first = min(crossed.items(), key=lambda kv: kv[1]) if crossed else None
