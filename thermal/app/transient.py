@@ -369,15 +369,12 @@ def _layer_block_operator(faces: Faces, i: int, model, prisms, n_state: int):
     W = faces.block_means[i]
     if prisms is None:
         return W
-    from thermal.physics.stack_solver import regions
+    from thermal.physics.stack_solver import level_weights, regions
 
     layer = faces.layers[i]
     regs = regions(model)
     subs = np.flatnonzero(np.isin(prisms.sublayer_region, [k for k, r in enumerate(regs) if r.layer == layer]))
-    d = prisms.z[subs + 1] - prisms.z[subs]
-    weights = np.zeros(prisms.n_levels)
-    np.add.at(weights, subs, d / (2 * d.sum()))
-    np.add.at(weights, subs + 1, d / (2 * d.sum()))
+    weights = level_weights(prisms, subs)
     levels = np.flatnonzero(weights)
     plane_nodes = faces.nodes[i] % prisms.n_plane
     m = plane_nodes.size

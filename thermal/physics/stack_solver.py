@@ -149,15 +149,21 @@ def region_conductivity(stack: Stack, mesh: PrismMesh) -> tuple[np.ndarray, np.n
         layer = stack.layers[r.layer]
         kx[k], kz[k] = layer.conductivity, layer.conductivity_z
         if layer.block_conductivity is not None:
-            block = layer.floorplan.block_at(c[0], c[1])
-            own = block >= 0
-            value = np.full(block.shape, np.nan)
-            value[own] = layer.block_conductivity[block[own]]
+            value = block_values(layer.floorplan, layer.block_conductivity, c)
             set_ = ~np.isnan(value)
             kx[k, set_] = kz[k, set_] = value[set_]
         kx[k, ~mesh.region_present[k]] = 0.0
         kz[k, ~mesh.region_present[k]] = 0.0
     return kx, kz
+
+
+def block_values(floorplan: Floorplan, values: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Per triangle (centroids ``c``, which decide: triangles follow material blocks) the value
+    of the block it lies in, NaN outside every block or where the block keeps the layer's."""
+    block = floorplan.block_at(c[0], c[1])
+    out = np.full(block.shape, np.nan)
+    out[block >= 0] = values[block[block >= 0]]
+    return out
 
 
 def _plane_matrices(plane: MeshTri, g: ElementGeometry, weight_k: np.ndarray,
@@ -286,11 +292,7 @@ def assemble_stack(stack: Stack, mesh: PrismMesh, geometry: ElementGeometry | No
         layer = stack.layers[r.layer]
         if r.source and layer.floorplan is not None and layer.floorplan.total_power != 0:
             f_plane = _plane_load(layer.floorplan, plane, g)
-            d = mesh.z[subs + 1] - mesh.z[subs]
-            weights = np.zeros(L)
-            np.add.at(weights, subs, d / (2 * d.sum()))
-            np.add.at(weights, subs + 1, d / (2 * d.sum()))
-            f += np.kron(weights, f_plane)
+            f += np.kron(level_weights(mesh, subs), f_plane)
             power += layer.floorplan.total_power
     bottom = mesh.region_present[mesh.sublayer_region[0]].astype(float)
     sink = pattern.mass(g, stack.sink_htc * bottom)
@@ -309,6 +311,17 @@ def assemble_stack(stack: Stack, mesh: PrismMesh, geometry: ElementGeometry | No
     A = pattern.tridiagonal(diagonal, upper)
     return StackSystem(A, f, active.reshape(-1), pattern.matrix(sink),
                        None if top is None else pattern.matrix(top), power)
+
+
+def level_weights(mesh: PrismMesh, subs: np.ndarray) -> np.ndarray:
+    """(levels,) weights of the sub-layers ``subs`` on their levels, summing to one: the
+    through-thickness mean of a P1 field (trapezoid per sub-layer), and how a load spread
+    uniformly through those sub-layers falls on the levels."""
+    d = mesh.z[subs + 1] - mesh.z[subs]
+    weights = np.zeros(mesh.n_levels)
+    np.add.at(weights, subs, d / (2 * d.sum()))
+    np.add.at(weights, subs + 1, d / (2 * d.sum()))
+    return weights
 
 
 def _plane_load(floorplan: Floorplan, plane: MeshTri, g: ElementGeometry) -> np.ndarray:

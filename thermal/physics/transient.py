@@ -100,7 +100,8 @@ def stack_system(stack: Stack, prisms) -> TransientSystem:
     solve assembles them, ``C`` from every region's heat capacity (per block where a layer's
     blocks have their own), loads per block of every power layer, spread through the layer's
     power slab as the steady load is."""
-    from thermal.physics.stack_solver import (PlanePattern, _plane_load, assemble_stack, regions)
+    from thermal.physics.stack_solver import (PlanePattern, _plane_load, assemble_stack, level_weights,
+                                              regions)
 
     plane = prisms.plane
     g = ElementGeometry.of(plane)
@@ -122,10 +123,7 @@ def stack_system(stack: Stack, prisms) -> TransientSystem:
             upper[s] += mass * (d / 6)
         layer = stack.layers[r.layer]
         if r.source and layer.floorplan is not None:
-            d = prisms.z[subs + 1] - prisms.z[subs]
-            weights = np.zeros(L)
-            np.add.at(weights, subs, d / (2 * d.sum()))
-            np.add.at(weights, subs + 1, d / (2 * d.sum()))
+            weights = level_weights(prisms, subs)
             for b, name in enumerate(layer.floorplan.names):
                 plane_load = _plane_load(_unit(layer.floorplan, b), plane, g)
                 columns.append(sp.csr_matrix(np.kron(weights, plane_load)[:, None]))
@@ -151,7 +149,7 @@ def stack_system(stack: Stack, prisms) -> TransientSystem:
 def region_heat_capacity(stack: Stack, prisms) -> np.ndarray:
     """Volumetric heat capacity (regions, triangles): the layer's, or a block's own, 0 where the
     region is absent (as :func:`thermal.physics.stack_solver.region_conductivity`)."""
-    from thermal.physics.stack_solver import regions
+    from thermal.physics.stack_solver import block_values, regions
 
     plane = prisms.plane
     c = plane.p[:, plane.t].mean(axis=1)
@@ -160,10 +158,7 @@ def region_heat_capacity(stack: Stack, prisms) -> np.ndarray:
         layer = stack.layers[r.layer]
         out[k] = layer.heat_capacity
         if layer.block_heat_capacity is not None:
-            block = layer.floorplan.block_at(c[0], c[1])
-            own = block >= 0
-            value = np.full(block.shape, np.nan)
-            value[own] = layer.block_heat_capacity[block[own]]
+            value = block_values(layer.floorplan, layer.block_heat_capacity, c)
             out[k, ~np.isnan(value)] = value[~np.isnan(value)]
         out[k, ~prisms.region_present[k]] = 0.0
     return out
