@@ -299,7 +299,6 @@ class RowOutputs:
         self.first_above = {n: None for n in names}
         self.saved: list[tuple[float, int]] = []
         self.peaks: list[float] = []
-        self.hottest: np.ndarray | None = None
         self.block_history: list[np.ndarray] = []
 
     def __call__(self, row: int, t: float, u: np.ndarray) -> None:

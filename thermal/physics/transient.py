@@ -72,9 +72,6 @@ class TransientSystem:
     levels: int = 1
     plane: MeshTri | None = None
 
-    def heat_out(self, u: np.ndarray) -> float:
-        return float(sum(w @ u for w in self.outflow.values()))
-
     def stored(self, u: np.ndarray) -> float:
         """Heat stored above ambient, J."""
         return float(np.sum(self.C @ u))
