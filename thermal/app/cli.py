@@ -162,14 +162,20 @@ def add_transient_arguments(parser: argparse.ArgumentParser) -> None:
                         help="state before the first row: ambient, steady (of the mean row, "
                              "HotSpot's usual start; default), a temperature in K, or a HotSpot "
                              ".steady/.init block file or a thermesh result folder")
+    parser.add_argument("--integrator", default="reduced", choices=["reduced", "trbdf2"],
+                        help="reduced (default): every row integrated exactly in a basis of fields "
+                             "fitted to the trace (rational Krylov), refined until its estimated "
+                             "error is below half --tol; trbdf2: --substeps TR-BDF2 steps per row on "
+                             "the whole mesh")
     parser.add_argument("--substeps", type=positive_int, default=4,
-                        help="TR-BDF2 steps per row (default 4: within 0.5 %% of the exact answer "
-                             "on 1 ms rows that switch the hot units)")
+                        help="--integrator trbdf2: steps per row (default 4: within 0.5 %% of the "
+                             "exact answer on 1 ms rows that switch the hot units)")
     parser.add_argument("--mesh", default="power", choices=["power", "uniform", "base"],
                         help="one mesh for the whole trace: power (sized for the envelope of the "
                              "rows, every block at its largest power; default), uniform, base")
     parser.add_argument("--tol", type=relative_tolerance, default=5e-3,
-                        help="--mesh power: target max error relative to the peak rise (default 5e-3)")
+                        help="--mesh power: target max error relative to the peak rise, and twice "
+                             "the reduced integrator's (default 5e-3)")
     parser.add_argument("--resolution", type=positive_int, default=100,
                         help="--mesh uniform: cells along the die's longer side (default 100)")
     parser.add_argument("--save-every", type=positive_int, default=10, metavar="N",

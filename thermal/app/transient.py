@@ -4,9 +4,11 @@ Every row of the trace is an interval of constant power (``--sampling-interval``
 ``sampling_intvl``). One mesh serves the whole trace: the steady methods' mesh for the
 *envelope* of the rows (each block at its largest power over the trace), so a block that is hot
 in any row gets the elements it needs then. The run starts from the ambient, the steady state of
-the mean row (HotSpot's usual start), a uniform temperature, or a block file. Each row is
-integrated in ``substeps`` TR-BDF2 steps (:mod:`thermal.physics.transient`), and its outputs are
-streamed into the staging folder as the run goes (bounded memory for long traces).
+the mean row (HotSpot's usual start), a uniform temperature, or a block file. The rows are
+integrated exactly in a reduced basis fitted to the trace (:mod:`thermal.physics.reduced_order`,
+the default) or in ``substeps`` TR-BDF2 steps each on the whole mesh
+(:mod:`thermal.physics.transient`), and the outputs are streamed into the staging folder as the
+run goes (bounded memory for long traces).
 """
 from __future__ import annotations
 
@@ -80,6 +82,11 @@ def transient_mesh(floorplan: Floorplan, model, rows: np.ndarray, sources: list,
                    "(each block at its largest power)", "adapt": stats, **extra}
 
 
+#: The time integrators: ``reduced`` (exact per row in a basis fitted to the trace) and
+#: ``trbdf2`` (sub-steps on the whole mesh).
+INTEGRATORS = ("reduced", "trbdf2")
+
+
 @dataclass
 class TransientRun:
     """A trace's run, prepared: its mesh, system, output faces and integrator; :meth:`advance`
@@ -95,38 +102,44 @@ class TransientRun:
     substeps: int
     state: np.ndarray
 
-    def advance(self, rows: np.ndarray, on_row=None) -> dict:
-        """Integrate ``rows`` from :attr:`state`; ``on_row(row, time, state)`` after each.
-        Returns the energy ledger."""
+    def advance(self, rows: np.ndarray, on_rows=None) -> dict:
+        """Integrate ``rows`` from :attr:`state`; ``on_rows(first_row, states)`` after each
+        chunk of rows (``states``: the integrator's, one per row). Returns the energy ledger."""
         from thermal.physics.transient import EnergyLedger
         from thermal.threads import one_thread
 
         ledger = EnergyLedger()
-        stored0 = self.system.stored(self.state)
-        u = self.state
+        stored0 = self.integrator.stored(self.state)
+        state = self.state
         start = time.perf_counter()
         with one_thread("blas"):  # BLAS's second thread slowed CG's vector products 10x here
-            for r, watts in enumerate(rows):
-                f = self.system.loads @ watts
-                for _ in range(self.substeps):
-                    u = self.integrator.step(u, f, ledger)
-                if on_row is not None:
-                    on_row(r, (r + 1) * self.interval, u)
-        self.state = u
+            for first in range(0, len(rows), self.integrator.chunk):
+                states = self.integrator.rows(state, rows[first:first + self.integrator.chunk], ledger)
+                if on_rows is not None:
+                    on_rows(first, states)
+                state = states[-1]
+        self.state = state
         self.timing["integrate_s"] = time.perf_counter() - start
         return {**ledger.as_dict(), "stored_initial_J": stored0}
 
+    def temperature(self, state=None) -> np.ndarray:
+        """The rise at every node (of the current state by default)."""
+        return self.integrator.temperature(self.state if state is None else state)
+
     def summary(self, n_rows: int) -> dict:
         i = self.integrator
-        return {"mesh": self.mesh_info, "timing": self.timing, "steps": n_rows * self.substeps,
-                "substeps": self.substeps, "step_s": self.interval / self.substeps,
-                "solver": {"method": i.method, "solves": i.solves, "cg_iterations": i.iterations,
-                           "setup_s": i.setup_s}}
+        reduced = not hasattr(i, "substeps")
+        return {"mesh": self.mesh_info, "timing": self.timing,
+                "integrator": "reduced" if reduced else "trbdf2",
+                "steps": n_rows if reduced else n_rows * self.substeps,
+                "substeps": None if reduced else self.substeps,
+                "step_s": self.interval if reduced else self.interval / self.substeps,
+                "solver": i.info}
 
 
 def prepare_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: float, *,
                       mesh: str = "power", tol: float = 5e-3, resolution: int = 100,
-                      substeps: int = 4, init="steady") -> TransientRun:
+                      integrator: str = "reduced", substeps: int = 4, init="steady") -> TransientRun:
     """Mesh, assemble and set up a trace's run, and its initial state.
 
     Parameters
@@ -137,16 +150,21 @@ def prepare_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: f
         Watts per source (:func:`trace_sources` order) per row.
     interval : float
         Length of a row, s.
-    substeps : int
-        TR-BDF2 steps per row.
+    tol : float
+        The mesh's tolerance (relative to the peak rise); the reduced basis is refined to half
+        of it.
+    integrator : "reduced" or "trbdf2"
+        Exact per row in a reduced basis, or ``substeps`` TR-BDF2 steps per row.
     init : "ambient", "steady", a temperature in K, a block file or result folder, or an array
         The state before the first row.
     """
     from thermal.physics.stack_solver import extrude
-    from thermal.physics.transient import TRBDF2, lumped_system, stack_system
+    from thermal.physics.transient import lumped_system, stack_system
 
     if not (interval > 0 and math.isfinite(interval)):
         raise InputError("--sampling-interval", f"must be positive and finite, got {interval!r}")
+    if integrator not in INTEGRATORS:
+        raise ValueError(f"integrator must be one of {INTEGRATORS}, got {integrator!r}")
     timing = {}
     start = time.perf_counter()
     sources = trace_sources(model, floorplan)
@@ -161,24 +179,39 @@ def prepare_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: f
         prisms = None
         system = lumped_system(floorplan, model, plane)
         mesh_info.update(elements=int(plane.t.shape[1]))
+    mesh_info["nodes"] = int(system.K.shape[0] if system.active is None else system.active.sum())
     timing["mesh_s"] = time.perf_counter() - start
     faces = _faces(model, floorplan, plane, prisms)
     start = time.perf_counter()
-    integrator = TRBDF2(system, interval / substeps)
-    timing["setup_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    u = _initial(system, rows, init, model, prisms, floorplan, plane)
-    timing["init_s"] = time.perf_counter() - start
-    return TransientRun(mesh_info, timing, system, faces, prisms, integrator, interval, substeps, u)
+    if integrator == "reduced":
+        from thermal.physics.reduced_order import build_reduced_model
+        from thermal.threads import one_thread
+
+        spec = init if isinstance(init, str) and init in ("steady", "ambient") else _initial(system, rows, init, model, prisms,
+                                                                     floorplan, plane)
+        with one_thread("blas"):
+            stepper, u = build_reduced_model(system, rows, interval, init=spec,
+                                             observe=np.concatenate(faces.nodes), tol=tol / 2)
+        timing["reduce_s"] = time.perf_counter() - start
+    else:
+        from thermal.physics.transient import TRBDF2
+
+        stepper = TRBDF2(system, interval / substeps, substeps=substeps)
+        timing["setup_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        u = _initial(system, rows, init, model, prisms, floorplan, plane)
+        timing["init_s"] = time.perf_counter() - start
+    return TransientRun(mesh_info, timing, system, faces, prisms, stepper, interval, substeps, u)
 
 
 def run_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: float, *,
-                  on_row=None, **options) -> dict:
+                  on_rows=None, **options) -> dict:
     """Prepare and integrate a trace (:func:`prepare_transient` takes the ``options``):
-    the run's summary, ``energy``, the final ``state`` and the ``run`` itself."""
+    the run's summary, ``energy``, the final rise at every node (``temperature``) and the
+    ``run`` itself."""
     run = prepare_transient(floorplan, model, rows, interval, **options)
-    energy = run.advance(rows, on_row)
-    return {**run.summary(len(rows)), "energy": energy, "state": run.state, "run": run}
+    energy = run.advance(rows, on_rows)
+    return {**run.summary(len(rows)), "energy": energy, "temperature": run.temperature(), "run": run}
 
 
 def _initial(system, rows: np.ndarray, init, model, prisms, floorplan=None, plane=None) -> np.ndarray:
@@ -280,57 +313,63 @@ class RowOutputs:
     transient format: the power layers' blocks in the trace's order, each block's mean of its
     layer's temperature through the thickness, HotSpot's node), and every ``save_every`` rows
     (and the last) the die face (``die_NNNN.vtu``) and, for a stack, the 3D field
-    (``temperature_NNNN.vtu``), collected by ``die.pvd`` and ``temperature.pvd``."""
+    (``temperature_NNNN.vtu``), collected by ``die.pvd`` and ``temperature.pvd``.
 
-    def __init__(self, stage, run_faces: Faces, system, model, names: list, n_rows: int,
-                 save_every: int, threshold: float | None, prisms=None):
+    Called with chunks of rows' states (:meth:`TransientRun.advance`); every quantity is read
+    through the integrator's operators (on a reduced model's states they are small dense
+    matrices), for all rows of a chunk at once."""
+
+    def __init__(self, stage, run, model, names: list, n_rows: int, save_every: int,
+                 threshold: float | None):
         from thermal.io.transient_files import PeakCsvWriter, TtraceWriter
 
-        self.stage, self.faces, self.model, self.prisms = stage, run_faces, model, prisms
+        faces, integrator = run.faces, run.integrator
+        self.stage, self.faces, self.model, self.prisms = stage, faces, model, run.prisms
+        self.integrator, self.interval = integrator, run.interval
         self.n_rows, self.save_every, self.threshold = n_rows, save_every, threshold
         self.ambient = model.ambient
         self.peak_csv = PeakCsvWriter(stage / "peak.csv")
         self.ttrace = TtraceWriter(stage / "blocks.ttrace", names)
-        self.block_ops = [_layer_block_operator(run_faces, i, model, prisms, system.K.shape[0])
-                          for i in range(len(run_faces.layers))]
-        self.node_block = [fp.block_at(mesh.p[0], mesh.p[1])
-                           for fp, mesh in zip(run_faces.floorplans, run_faces.meshes)]
+        n_state = run.system.K.shape[0]
+        self.face_ops = [integrator.observer(nodes) for nodes in faces.nodes]
+        self.block_ops = [integrator.observer(_layer_block_operator(faces, i, model, run.prisms, n_state))
+                          for i in range(len(faces.layers))]
+        self.groups = [_block_groups(fp, mesh) for fp, mesh in zip(faces.floorplans, faces.meshes)]
         self.names = names
         self.first_above = {n: None for n in names}
         self.saved: list[tuple[float, int]] = []
         self.peaks: list[float] = []
         self.block_history: list[np.ndarray] = []
 
-    def __call__(self, row: int, t: float, u: np.ndarray) -> None:
-        best = None
-        blocks, block_max = [], []
-        for i, (nodes, mesh) in enumerate(zip(self.faces.nodes, self.faces.meshes)):
-            face = u[nodes]
-            j = int(np.argmax(face))
-            if best is None or face[j] > best[0]:
-                best = (face[j], i, mesh.p[0, j], mesh.p[1, j])
-            blocks.append(self.block_ops[i] @ u)
-            top = np.full(len(self.faces.floorplans[i].names), -np.inf)
-            inside = self.node_block[i] >= 0
-            np.maximum.at(top, self.node_block[i][inside], face[inside])
-            block_max.append(top)
-        rise, i, x, y = best
-        fp = self.faces.floorplans[i]
-        b = int(fp.block_at(np.array([x]), np.array([y]))[0])
-        self.peak_csv.write_row(t, rise + self.ambient, x, y, int(self.faces.layers[i]),
-                                fp.names[b] if b >= 0 else None)
-        temps = np.concatenate(blocks) + self.ambient
-        self.ttrace.write_row(temps)
-        self.peaks.append(rise + self.ambient)
-        self.block_history.append(temps)
+    def __call__(self, first: int, states: np.ndarray) -> None:
+        rows = first + np.arange(len(states))
+        times = (rows + 1) * self.interval
+        faces = [op @ states.T for op in self.face_ops]          # (face nodes, rows) per layer
+        tops = np.array([f.max(axis=0) for f in faces])           # (layers, rows)
+        layer_of = tops.argmax(axis=0)
+        temps = np.vstack([op @ states.T for op in self.block_ops]).T + self.ambient  # (rows, blocks)
+        for k, row in enumerate(rows):
+            i = layer_of[k]
+            j = int(faces[i][:, k].argmax())
+            mesh, fp = self.faces.meshes[i], self.faces.floorplans[i]
+            x, y = mesh.p[0, j], mesh.p[1, j]
+            b = int(fp.block_at(np.array([x]), np.array([y]))[0])
+            self.peak_csv.write_row(times[k], tops[i, k] + self.ambient, x, y, int(self.faces.layers[i]),
+                                    fp.names[b] if b >= 0 else None)
+            self.ttrace.write_row(temps[k])
+        self.peaks.extend(tops.max(axis=0) + self.ambient)
+        self.block_history.extend(temps)
         if self.threshold is not None:
-            for name, value in zip(self.names, np.concatenate(block_max) + self.ambient):
-                if self.first_above[name] is None and value > self.threshold:
-                    self.first_above[name] = t
-        if (row + 1) % self.save_every == 0 or row == self.n_rows - 1:
-            self._save(row, t, u)
+            block_max = np.vstack([_block_max(f, g) for f, g in zip(faces, self.groups)]) + self.ambient
+            for name, above in zip(self.names, block_max > self.threshold):
+                hit = np.flatnonzero(above)
+                if self.first_above[name] is None and hit.size:
+                    self.first_above[name] = float(times[hit[0]])
+        for k, row in enumerate(rows):
+            if (row + 1) % self.save_every == 0 or row == self.n_rows - 1:
+                self._save(float(times[k]), self.integrator.temperature(states[k]))
 
-    def _save(self, row: int, t: float, u: np.ndarray) -> None:
+    def _save(self, t: float, u: np.ndarray) -> None:
         from meshes.io import write_vtu, write_wedges_vtu
 
         k = len(self.saved)
@@ -360,6 +399,25 @@ class RowOutputs:
         self.ttrace.discard()
 
 
+def _block_groups(floorplan: Floorplan, mesh) -> tuple:
+    """The face nodes sorted by the block they lie in, and where each block's run starts (for
+    per-block maxima by ``np.maximum.reduceat``); blocks without a node get none."""
+    block = floorplan.block_at(mesh.p[0], mesh.p[1])
+    order = np.argsort(block, kind="stable")
+    order = order[block[order] >= 0]
+    present, starts = np.unique(block[order], return_index=True)
+    return order, present, starts, len(floorplan.names)
+
+
+def _block_max(face: np.ndarray, groups: tuple) -> np.ndarray:
+    """(blocks, rows): the hottest node of each block per row (-inf where it has none)."""
+    order, present, starts, n_blocks = groups
+    out = np.full((n_blocks, face.shape[1]), -np.inf)
+    if order.size:
+        out[present] = np.maximum.reduceat(face[order], starts, axis=0)
+    return out
+
+
 def _layer_block_operator(faces: Faces, i: int, model, prisms, n_state: int):
     """Blocks x state: each block's mean (over its rectangle, on the layer's plane mesh) of the
     layer's temperature averaged through its thickness (trapezoid over its levels)."""
@@ -386,7 +444,7 @@ def _layer_block_operator(faces: Faces, i: int, model, prisms, n_state: int):
 
 def transient_to(floorplan: Floorplan, model, rows: np.ndarray, names: list, interval: float,
                  directory, *, mesh: str = "power", tol: float = 5e-3, resolution: int = 100,
-                 substeps: int = 4, init="steady", save_every: int = 10,
+                 integrator: str = "reduced", substeps: int = 4, init="steady", save_every: int = 10,
                  threshold: float | None = None, png: bool = True, start: float | None = None) -> dict:
     """Run the trace and write every output into ``directory`` (atomically: a staging folder
     moved into place at the end; a failed or killed run leaves no result)."""
@@ -398,9 +456,9 @@ def transient_to(floorplan: Floorplan, model, rows: np.ndarray, names: list, int
     start = time.perf_counter() if start is None else start
     with staged(directory) as stage:
         run = prepare_transient(floorplan, model, rows, interval, mesh=mesh, tol=tol,
-                                resolution=resolution, substeps=substeps, init=init)
-        out = RowOutputs(stage, run.faces, run.system, model, names, len(rows), save_every,
-                         threshold, run.prisms)
+                                resolution=resolution, integrator=integrator, substeps=substeps,
+                                init=init)
+        out = RowOutputs(stage, run, model, names, len(rows), save_every, threshold)
         try:
             energy = run.advance(rows, out)
             out.finish()
@@ -416,7 +474,8 @@ def transient_to(floorplan: Floorplan, model, rows: np.ndarray, names: list, int
             "inputs": {"floorplan": floorplan.source, "power": floorplan.power_source},
             "parameters": model.as_dict(),
             "rows": int(len(rows)), "sampling_interval_s": interval,
-            "steps": result["steps"], "substeps": substeps, "step_s": result["step_s"],
+            "integrator": result["integrator"],
+            "steps": result["steps"], "substeps": result["substeps"], "step_s": result["step_s"],
             "init": init if isinstance(init, str) else float(init),
             "mesh": result["mesh"], "solver": result["solver"], "timing": result["timing"],
             "energy": energy,
@@ -451,12 +510,15 @@ def main_transient(args) -> int:
     rows = read_ptrace(args.power, names).rows
     interval = args.sampling_interval or _package_interval(args) or HOTSPOT_INTERVAL
     doc = transient_to(floorplan, model, rows, names, interval, args.out, mesh=args.mesh,
-                       tol=args.tol, resolution=args.resolution, substeps=args.substeps,
+                       tol=args.tol, resolution=args.resolution, integrator=args.integrator,
+                       substeps=args.substeps,
                        init=args.init, save_every=args.save_every, threshold=args.threshold,
                        png=not args.no_png, start=start)
     pk, energy = doc["peak"], doc["energy"]
     stored = max(energy["stored_initial_J"] + energy["stored_change_J"], energy["energy_in_J"], 1e-300)
-    print(f"{floorplan.source}: {doc['rows']} rows of {interval:g} s ({doc['steps']} steps), "
+    how = (f"reduced basis of {doc['solver']['basis']}" if doc["integrator"] == "reduced"
+           else f"{doc['steps']} TR-BDF2 steps")
+    print(f"{floorplan.source}: {doc['rows']} rows of {interval:g} s ({how}), "
           f"peak {pk['temperature']:.3f} K at {pk['time_s']:g} s (row {pk['row']}), energy "
           f"imbalance {energy['imbalance_J']:.1e} J ({abs(energy['imbalance_J']) / stored:.0e} of the "
           f"heat stored), {doc['timing']['total_s']:.2f} s")

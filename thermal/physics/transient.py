@@ -226,13 +226,15 @@ class TRBDF2:
 
     #: CG iterations with the line preconditioner before the multigrid takes over.
     LINE_ITERATIONS = 12
+    #: Rows handed out at once by :meth:`rows` (states are whole fields here).
+    chunk = 1
 
-    def __init__(self, system: TransientSystem, h: float, rtol: float = 1e-9):
+    def __init__(self, system: TransientSystem, h: float, rtol: float = 1e-9, substeps: int = 1):
         from scipy.sparse.linalg import splu
 
         if not (h > 0 and math.isfinite(h)):
             raise ValueError(f"time step must be positive and finite, got {h!r}")
-        self.system, self.h, self.rtol = system, float(h), rtol
+        self.system, self.h, self.rtol, self.substeps = system, float(h), rtol, int(substeps)
         self.S = (system.C + (ALPHA * self.h) * system.K).tocsr()
         self.B = (system.C - (ALPHA * self.h) * system.K).tocsr()  # the trapezoidal stage's right side
         self.capacity = np.asarray(system.C.sum(axis=0)).ravel()  # 1^T C: stored heat is a dot product
@@ -296,6 +298,38 @@ class TRBDF2:
         if not np.isfinite(res) or res > 10 * self.rtol:
             raise SolverError(f"transient step: relative residual {res:.3g} > {10 * self.rtol:.1g}")
         return x
+
+    # The integrators' common interface (with :class:`thermal.physics.reduced_order.ReducedModel`):
+    # states, rows of constant power, and operators read on states.
+    def rows(self, u: np.ndarray, watts: np.ndarray, ledger: EnergyLedger | None = None) -> np.ndarray:
+        """The states at the end of each row of ``watts`` (rows, sources), each row integrated
+        in :attr:`substeps` steps: (rows, nodes)."""
+        out = np.empty((len(watts), u.size))
+        for i, p in enumerate(watts):
+            f = self.system.loads @ p
+            for _ in range(self.substeps):
+                u = self.step(u, f, ledger)
+            out[i] = u
+        return out
+
+    def observer(self, operator):
+        """``operator`` as read on states (an index array selects nodes)."""
+        if isinstance(operator, np.ndarray) and operator.ndim == 1:
+            n = self.system.K.shape[0]
+            return sp.csr_matrix((np.ones(operator.size), (np.arange(operator.size), operator)),
+                                 shape=(operator.size, n))
+        return operator
+
+    def temperature(self, u: np.ndarray) -> np.ndarray:
+        return u
+
+    def stored(self, u: np.ndarray) -> float:
+        return self.system.stored(u)
+
+    @property
+    def info(self) -> dict:
+        return {"method": self.method, "substeps": self.substeps, "solves": self.solves,
+                "cg_iterations": self.iterations, "setup_s": self.setup_s}
 
     def step(self, u: np.ndarray, f: np.ndarray, ledger: EnergyLedger | None = None) -> np.ndarray:
         """``u`` one step later under the constant load ``f``."""
