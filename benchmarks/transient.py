@@ -16,10 +16,11 @@ ParaView series and ``result.json`` all count; ``result.json``'s timing split sh
 time goes). The machine's load average is recorded before and after every run: other work on
 the machine slows every run, so only ratios within one run mean anything.
 
-Accuracy. Against a converged thermesh reference run in-process (``--mesh power --tol 1e-3
---substeps 8``; ``--quick``: ``--substeps 4``), itself checked against a run coarser in space
-(tol 2e-3) and one coarser in time (half the sub-steps): those differences are reported and
-bound the reference's own error. Per row of the trace, and then the worst over the rows:
+Accuracy. Against a converged thermesh reference run in-process (``--mesh power --tol 1e-3``,
+the reduced integrator, exact in time, its basis refined to 5e-4 of the peak rise; ``--quick``:
+tol 2e-3), itself checked against a run coarser in space (tol 2e-3) and, on that run's mesh,
+against TR-BDF2 with 8 sub-steps per row (the integrators' difference): those differences are
+reported and bound the reference's own error. Per row of the trace, and then the worst over the rows:
 
 * peak error: thermesh's ``peak.csv`` (the junction face's hottest point) against the
   reference's junction-face peak; HotSpot's hottest silicon cell (``-grid_transient_file``,
@@ -88,19 +89,30 @@ CONFIG = EX2 / "example.config"
 MATERIALS = EX2 / "example.materials"
 
 #: thermesh command-line settings timed and compared, besides its defaults (read from its parser
-#: and run without options): (tol, substeps); one equal to the defaults is not run twice.
-CLI_SETTINGS = [(5e-3, 2), (5e-3, 1), (1e-2, 2), (1e-2, 1), (2e-2, 2), (2e-2, 1)]
-#: Reference (tol, substeps), its space check and its time check.
-REFERENCE = {"full": {"ref": (1e-3, 8), "space": (2e-3, 8), "time": (1e-3, 4)},
-             "quick": {"ref": (1e-3, 4), "space": (2e-3, 4), "time": (1e-3, 2)}}
+#: and run without options): (integrator, tol, substeps); one equal to the defaults is not run
+#: twice.
+CLI_SETTINGS = [("reduced", 5e-3, None), ("reduced", 1e-2, None), ("reduced", 2e-2, None),
+                ("trbdf2", 2e-2, 2), ("trbdf2", 2e-2, 1)]
+#: Reference (integrator, tol, substeps), its space check (the same, coarser) and its
+#: integrator check (TR-BDF2 on the space check's mesh, against it).
+REFERENCE = {"full": {"ref": ("reduced", 1e-3, None), "space": ("reduced", 2e-3, None),
+                      "integrator": ("trbdf2", 2e-3, 8)},
+             "quick": {"ref": ("reduced", 2e-3, None), "space": ("reduced", 4e-3, None),
+                       "integrator": ("trbdf2", 4e-3, 4)}}
 #: The linear-cost test's settings: the defaults, or (--quick) the cheapest setting.
-LINEAR = {"full": None, "quick": CLI_SETTINGS[-1]}
+LINEAR = {"full": None, "quick": CLI_SETTINGS[2]}
 TILES = 10
 SPEED_TARGET = 10.0
 MESH_KEYS = ("method", "tol", "plane_elements", "levels", "prisms")
 #: Errors are also given from this row on (0-based), after the initial state's transient.
 LATE = 10
 SNAPSHOT_TIMES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def setting_label(integrator: str, tol: float, substeps: int | None) -> str:
+    if integrator == "reduced":
+        return f"reduced, tol {tol:g}"
+    return f"TR-BDF2, tol {tol:g}, {substeps} substep{'s' if substeps > 1 else ''}"
 
 
 def log(msg: str) -> None:
@@ -160,8 +172,9 @@ def thermesh_cli(label: str, ptrace: Path, opts: list[str], out: Path) -> dict:
     return run
 
 
-def reference_run(label: str, ptrace: Path, tol: float, substeps: int, out: Path) -> dict:
-    """thermesh in-process at (tol, substeps): the same outputs as the command line (its row
+def reference_run(label: str, ptrace: Path, integrator: str, tol: float, substeps: int | None,
+                  out: Path) -> dict:
+    """thermesh in-process at these settings: the same outputs as the command line (its row
     writer), plus per row the peak of the die's through-thickness average (HotSpot's node)."""
     import scipy.sparse as sp
 
@@ -189,27 +202,28 @@ def reference_run(label: str, ptrace: Path, tol: float, substeps: int, out: Path
     rows = read_ptrace(ptrace, names).rows
     interval = _package_interval(args)
     prepared = prepare_transient(floorplan, model, rows, interval, mesh="power", tol=tol,
-                                 substeps=substeps, init="steady")
-    writer = RowOutputs(out, prepared.faces, prepared.system, model, names, len(rows),
-                        10**9, None, prepared.prisms)
+                                 integrator=integrator, substeps=substeps or 1, init="steady")
+    writer = RowOutputs(out, prepared, model, names, len(rows), 10**9, None)
     f = prepared.faces
     # the die's through-thickness average at its face's nodes (block means -> identity)
     one = Faces([f.layers[0]], [f.floorplans[0]], [f.meshes[0]], [f.nodes[0]],
                 [sp.identity(len(f.nodes[0]), format="csr")])
-    average = _layer_block_operator(one, 0, model, prepared.prisms, prepared.system.K.shape[0])
+    average = prepared.integrator.observer(
+        _layer_block_operator(one, 0, model, prepared.prisms, prepared.system.K.shape[0]))
     average_peak: list[float] = []
 
-    def on_row(r, t, u):
-        writer(r, t, u)
-        average_peak.append(float((average @ u).max()) + model.ambient)
+    def on_rows(first, states):
+        writer(first, states)
+        average_peak.extend((average @ states.T).max(axis=0) + model.ambient)
 
-    energy = prepared.advance(rows, on_row)
+    energy = prepared.advance(rows, on_rows)
     writer.finish()
     result = {**prepared.summary(len(rows)), "energy": energy}
     wall = time.perf_counter() - start
     names_read, blocks = read_ttrace(out / "blocks.ttrace")
     mesh = result["mesh"]
-    run = {"label": label, "kind": "reference", "tol": tol, "substeps": substeps,
+    run = {"label": label, "kind": "reference", "integrator": integrator, "tol": tol,
+           "substeps": substeps,
            "wall_s_in_process": wall, "load_before_after": [before, load()],
            "timing": result["timing"], "solver": result["solver"], "steps": result["steps"],
            "mesh": {k: mesh.get(k) for k in MESH_KEYS},
@@ -403,12 +417,12 @@ def main(argv=None) -> int:
     from thermal.app.cli import build_parser
 
     parsed = build_parser().parse_args(["transient"])
-    default = (parsed.tol, parsed.substeps)
-    default_label = f"default (tol {default[0]:g}, {default[1]} substeps)"
+    default = (parsed.integrator, parsed.tol, None if parsed.integrator == "reduced" else parsed.substeps)
+    default_label = f"default ({setting_label(*default)})"
     settings = [(default_label, default, [])] + [
-        (f"tol {tol:g}, {sub} substep{'s' if sub > 1 else ''}", (tol, sub),
-         ["--tol", f"{tol:g}", "--substeps", str(sub)])
-        for tol, sub in CLI_SETTINGS if (tol, sub) != default]
+        (setting_label(*x), x, ["--integrator", x[0], "--tol", f"{x[1]:g}"]
+         + (["--substeps", str(x[2])] if x[2] else []))
+        for x in CLI_SETTINGS if x != default]
     runs = {}
     for label, _, opts in settings:
         runs[label] = thermesh_cli(label, ptrace, opts, work / "cli" / re.sub(r"\W+", "_", label))
@@ -419,17 +433,17 @@ def main(argv=None) -> int:
 
     # reference ----------------------------------------------------------------------------
     refs = {}
-    for key, (tol, sub) in REFERENCE[mode].items():
-        refs[key] = reference_run(f"tol {tol:g}, {sub} substeps", ptrace, tol, sub,
+    for key, (integrator, tol, sub) in REFERENCE[mode].items():
+        refs[key] = reference_run(setting_label(integrator, tol, sub), ptrace, integrator, tol, sub,
                                   work / f"reference_{key}")
     ref = refs["ref"]
     for r in refs.values():
         r["ambient_K"] = ref["ambient_K"]
     convergence = {}
-    for key in ("space", "time"):
-        e = errors(refs[key], ref)
-        ea = errors(refs[key], ref, "average_peak_K", "average_peak_K")
-        convergence[key] = {"label": refs[key]["label"], **e,
+    for key, against in (("space", "ref"), ("integrator", "space")):
+        e = errors(refs[key], refs[against])
+        ea = errors(refs[key], refs[against], "average_peak_K", "average_peak_K")
+        convergence[key] = {"label": f"{refs[key]['label']} vs {refs[against]['label']}", **e,
                             "average_peak_worst_K": ea["peak_worst_K"]}
 
     # accuracy ---------------------------------------------------------------------------
@@ -446,7 +460,7 @@ def main(argv=None) -> int:
     # linear cost ------------------------------------------------------------------------
     linear = None
     if not args.no_linear:
-        pick = LINEAR[mode] or default
+        pick = default if LINEAR[mode] is None else LINEAR[mode]
         lin_label, _, lin_opts = next(x for x in settings if x[1] == pick)
         long_run = thermesh_cli(f"{lin_label}, {TILES}x rows", ptrace_long, lin_opts,
                                 work / "cli" / "linear_long")
@@ -511,26 +525,25 @@ def main(argv=None) -> int:
           f"load average (1/5/15 min) {load0} before, "
           f"{load1} after. Wall times are whole processes.\n")
     print("### Time\n")
-    print("| method | wall s | HotSpot steady s | transient s | mesh s | setup s | init s | "
-          "integrate s | prisms | steps | solves | CG its | s per solve | SuperLU total / this |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("Reduced runs: 'basis / steps' is the basis size, 'set-up' the basis's construction "
+          "(its solves are block solves of all input directions at once, 'solves' counts "
+          "columns). TR-BDF2 runs: steps, and set-up + initial steady solve.\n")
+    print("| method | wall s | HotSpot steady s | transient s | mesh s | set-up s | integrate s | "
+          "prisms | basis / steps | solves | CG its | SuperLU total / this |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, r in hot.items():
         print(f"| {label} | {r['wall_s']:.1f} | {r['steady_s']:.2f} | {r['transient_s']:.1f} | "
-              f"| | | | | | | | | {slu['wall_s'] / r['wall_s']:.2f} |")
-    for label, r in runs.items():
+              f"| | | | | | | {slu['wall_s'] / r['wall_s']:.2f} |")
+    for label, r in list(runs.items()) + [(f"reference ({k}) {r['label']}, in-process", r)
+                                          for k, r in refs.items()]:
         t, s = r["timing"], r["solver"]
-        print(f"| thermesh {label} | {r['wall_s']:.1f} | | | {t['mesh_s']:.2f} | "
-              f"{t['setup_s']:.2f} | {t['init_s']:.2f} | {t['integrate_s']:.1f} | "
-              f"{r['mesh']['prisms']} | {r['steps']} | {s['solves']} | {s['cg_iterations']} | "
-              f"{t['integrate_s'] / max(s['solves'], 1):.3f} | "
-              f"{speed[label]['vs_superlu_total']:.2f} |")
-    for key, r in refs.items():
-        t, s = r["timing"], r["solver"]
-        print(f"| reference ({key}) {r['label']}, in-process | {r['wall_s_in_process']:.1f} | | | "
-              f"{t['mesh_s']:.2f} | {t['setup_s']:.2f} | {t['init_s']:.2f} | "
-              f"{t['integrate_s']:.1f} | {r['mesh']['prisms']} | {r['steps']} | {s['solves']} | "
-              f"{s['cg_iterations']} | {t['integrate_s'] / max(s['solves'], 1):.3f} | "
-              f"{slu['wall_s'] / r['wall_s_in_process']:.2f} |")
+        wall = r.get("wall_s", r.get("wall_s_in_process"))
+        set_up = t.get("reduce_s", t.get("setup_s", 0.0) + t.get("init_s", 0.0))
+        size = s.get("basis", r["steps"])
+        name = label if label.startswith("reference") else f"thermesh {label}"
+        print(f"| {name} | {wall:.1f} | | | {t['mesh_s']:.2f} | {set_up:.2f} | "
+              f"{t['integrate_s']:.2f} | {r['mesh']['prisms']} | {size} | {s['solves']} | "
+              f"{s['cg_iterations']} | {slu['wall_s'] / wall:.2f} |")
     for label, msg in failures.items():
         print(f"| {label} | failed: {msg.splitlines()[0]} |")
     print(f"\n### Accuracy against the reference ({ref['label']}), worst over the rows\n")
