@@ -110,32 +110,34 @@ class LineMultigrid:
     """
 
     def __init__(self, A: sp.csr_matrix, levels: int, plane_laplacian, active: np.ndarray | None = None):
-        from scipy.sparse.linalg import splu
-
         prolongators = (plane_laplacian if isinstance(plane_laplacian, list)
                         else plane_prolongators(plane_laplacian))
-        self.levels = levels
-        self.ops, self.lines, self.P, self.omega = [], [], [], []
-        current = A.tocsr()
-        active = np.ones(A.shape[0], bool) if active is None else np.asarray(active, bool)
-        for plane_P in prolongators:
-            n_plane = plane_P.shape[0]
-            self.ops.append(current)
-            self.lines.append(_Lines(current, levels, n_plane))
-            self.omega.append(OMEGA_RHO / _line_jacobi_radius(current, self.lines[-1]))
-            # Interpolate into active unknowns only: the coarse operator is then exactly the
-            # Galerkin one of the real problem; coarse unknowns that see no active one stay
-            # decoupled rows of unit scale.
-            P = sp.kron(sp.identity(levels, format="csr"), plane_P, format="csr")
-            P = (sp.diags(active.astype(float)) @ P).tocsr()
-            P.eliminate_zeros()
-            coarse = (P.T @ current @ P).tocsr()
-            active = np.diff(P.tocsc().indptr) > 0
-            scale = float(np.median(coarse.diagonal()[active])) if active.any() else 1.0
-            current = (coarse + sp.diags(np.where(active, 0.0, scale))).tocsr()
-            self.P.append(P)
-        self.ops.append(current)
-        self.coarse = splu(current.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+        hierarchy = LineHierarchy(levels, prolongators, A.shape[0], active)
+        self._set_up(hierarchy, hierarchy.galerkin(A))
+
+    @classmethod
+    def of_sum(cls, hierarchy: "LineHierarchy", first: list, second: list, weight: float) -> "LineMultigrid":
+        """The cycle for ``A + weight B`` from the Galerkin operators of ``A`` and ``B``
+        (:meth:`LineHierarchy.galerkin`, which is linear): no sparse products per weight."""
+        out = object.__new__(cls)
+        out._set_up(hierarchy, [a + weight * b for a, b in zip(first, second)])
+        return out
+
+    def _set_up(self, hierarchy: "LineHierarchy", galerkin: list) -> None:
+        from scipy.sparse.linalg import splu
+
+        self.levels, self.P = hierarchy.levels, hierarchy.P
+        self.ops, self.lines, self.omega = [], [], []
+        for k, op in enumerate(galerkin):
+            active = hierarchy.active[k]
+            if k > 0:  # coarse unknowns that see no active one: decoupled rows of unit scale
+                scale = float(np.median(op.diagonal()[active])) if active.any() else 1.0
+                op = (op + sp.diags(np.where(active, 0.0, scale))).tocsr()
+            self.ops.append(op)
+            if k < len(self.P):
+                self.lines.append(_Lines(op, self.levels, hierarchy.n_plane[k]))
+                self.omega.append(OMEGA_RHO / _line_jacobi_radius(op, self.lines[-1]))
+        self.coarse = splu(self.ops[-1].tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                            options={"SymmetricMode": True})
 
     def single(self) -> "LineMultigrid":
@@ -173,6 +175,33 @@ class LineMultigrid:
     def complexity(self) -> float:
         """Nonzeros of all operators over the finest's."""
         return sum(op.nnz for op in self.ops) / self.ops[0].nnz
+
+
+class LineHierarchy:
+    """The semicoarsening's prolongators ``I_z (x) P_plane``, restricted to the active unknowns
+    of each level: interpolating into active unknowns only makes the coarse operators exactly
+    the Galerkin ones of the real problem."""
+
+    def __init__(self, levels: int, prolongators: list, n: int, active: np.ndarray | None = None):
+        self.levels = levels
+        active = np.ones(n, bool) if active is None else np.asarray(active, bool)
+        self.P, self.active, self.n_plane = [], [active], []
+        for plane_P in prolongators:
+            self.n_plane.append(plane_P.shape[0])
+            P = sp.kron(sp.identity(levels, format="csr"), plane_P, format="csr")
+            P = (sp.diags(active.astype(float)) @ P).tocsr()
+            P.eliminate_zeros()
+            active = np.diff(P.tocsc().indptr) > 0
+            self.P.append(P)
+            self.active.append(active)
+
+    def galerkin(self, A: sp.csr_matrix) -> list:
+        """``A`` and its Galerkin coarse operators, finest first (linear in ``A``: the
+        prolongators vanish on inactive unknowns, where the coarse levels add their unit rows)."""
+        ops = [A.tocsr()]
+        for P in self.P:
+            ops.append((P.T @ ops[-1] @ P).tocsr())
+        return ops
 
 
 class _SinglePrecision:
