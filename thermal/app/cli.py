@@ -170,12 +170,14 @@ def add_transient_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--substeps", type=positive_int, default=4,
                         help="--integrator trbdf2: steps per row (default 4: within 0.5 %% of the "
                              "exact answer on 1 ms rows that switch the hot units)")
-    parser.add_argument("--mesh", default="power", choices=["power", "uniform", "base"],
-                        help="one mesh for the whole trace: power (sized for the envelope of the "
-                             "rows, every block at its largest power; default), uniform, base")
+    parser.add_argument("--mesh", default="power", choices=["power", "adaptive", "coarse", "amr", "uniform", "base"],
+                        help="one mesh for the whole trace, the steady method's for the envelope of "
+                             "the rows (every block at its largest power): power (from the power "
+                             "density alone, no solve; default), adaptive, coarse, amr (these solve "
+                             "the envelope's steady state to place elements), uniform, base")
     parser.add_argument("--tol", type=relative_tolerance, default=5e-3,
-                        help="--mesh power: target max error relative to the peak rise, and twice "
-                             "the reduced integrator's (default 5e-3)")
+                        help="adaptive meshes: target max error relative to the peak rise, and "
+                             "twice the reduced integrator's (default 5e-3)")
     parser.add_argument("--resolution", type=positive_int, default=100,
                         help="--mesh uniform: cells along the die's longer side (default 100)")
     parser.add_argument("--save-every", type=positive_int, default=10, metavar="N",

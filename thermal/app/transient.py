@@ -74,6 +74,17 @@ def transient_mesh(floorplan: Floorplan, model, rows: np.ndarray, sources: list,
     if mesh in ("uniform", "base"):
         plane, info = make_mesh(envelope_fp, mesh, resolution=resolution, model=envelope_model)
         return plane, info
+    if mesh != "power":
+        # The steady method's own mesh for the envelope: it solves the envelope's steady state
+        # (more than once for some) to place its elements, and that solve is thrown away.
+        from thermal.app.simulate import solve
+
+        sol = solve(envelope_fp, envelope_model, mesh=mesh, tol=tol)
+        plane = sol.prisms.plane if getattr(sol, "prisms", None) is not None else sol.mesh
+        return plane, {**sol.mesh_info, "method": mesh, "tol": tol,
+                       "sizing": f"the steady '{mesh}' method's mesh for the rows' envelope "
+                                 "(each block at its largest power)",
+                       "envelope_solve_s": sol.timing.get("total_s")}
     # Sizes from the power density of the envelope (the steady `power` method's estimate; the
     # hotspot model has not learned transients).
     field, extra = power_field(envelope_fp, envelope_model, tol)

@@ -22,9 +22,11 @@ def switching_rows() -> np.ndarray:
     return rows
 
 
-@pytest.mark.parametrize("integrator", ["reduced", "trbdf2"])
 @pytest.mark.parametrize("model_name", ["lumped", "stack"])
-@pytest.mark.parametrize("mesh,options", [("uniform", {"resolution": 64}), ("power", {"tol": 5e-3})])
+@pytest.mark.parametrize("mesh,options,integrator", [
+    ("uniform", {"resolution": 64}, "reduced"), ("power", {"tol": 5e-3}, "reduced"),
+    ("adaptive", {"tol": 5e-3}, "reduced"),
+    ("uniform", {"resolution": 64}, "trbdf2"), ("power", {"tol": 5e-3}, "trbdf2")])
 def test_every_row_within_one_percent_of_the_exact_transient(model_name, mesh, options, integrator):
     fp = small_floorplan()
     model = LumpedDie(htc=2e4) if model_name == "lumped" else three_layers().bound_to(fp)
