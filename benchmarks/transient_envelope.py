@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     sources = trace_sources(model, fp)
     traces = {"mean row only (one steady solve)": mean[None, :], "gcc.ptrace (100 rows)": rows,
               f"bursts: each block in turn at {args.burst:g}x its mean": bursts}
-    print(f"| trace | mesh | plane elements | x the mean row's | meshing s |")
+    print("| trace | mesh | plane elements | x the mean row's | meshing s |")
     print("|---|---|---:|---:|---:|")
     base = None
     for label, trace in traces.items():

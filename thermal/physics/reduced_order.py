@@ -200,6 +200,8 @@ class _ShiftedSolver:
         from thermal.errors import SolverError
 
         system = self.system
+        if B.shape[1] == 0:  # a trace without power (and no initial field)
+            return np.zeros_like(B)
         A = (system.K + s * system.C).tocsr()
         self.solves += B.shape[1]
         if self.prolongators is None:

@@ -275,3 +275,20 @@ def test_unknown_initial_state_is_refused():
     system, _ = lumped()
     with pytest.raises(ValueError, match="initial state"):
         build(system, trace(), init="hot")
+
+
+@pytest.mark.parametrize("name", ["lumped", "package"])
+def test_a_trace_without_power_decays_from_a_uniform_start(name):
+    """No power: no input directions; a uniform start (in the basis) only cools, conserving energy."""
+    system, _ = SYSTEMS[name]()
+    rows = np.zeros((5, system.loads.shape[1]))
+    active = np.ones(system.K.shape[0], bool) if system.active is None else system.active
+    start = np.where(active, 10.0, 0.0)
+    model, q0 = build(system, rows, init=start)
+    assert model.info["inputs"] == 0
+    np.testing.assert_allclose(model.temperature(q0), start, atol=1e-9)
+    ledger = EnergyLedger()
+    states = model.rows(q0, rows, ledger)
+    stored = model.stored(states[-1])
+    assert 0 < stored < model.stored(q0)
+    assert abs(ledger.imbalance) < 1e-10 * model.stored(q0)
