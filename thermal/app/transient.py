@@ -355,27 +355,33 @@ class RowOutputs:
     def __call__(self, first: int, states: np.ndarray) -> None:
         rows = first + np.arange(len(states))
         times = (rows + 1) * self.interval
-        faces = [op @ states.T for op in self.face_ops]          # (face nodes, rows) per layer
-        tops = np.array([f.max(axis=0) for f in faces])           # (layers, rows)
+        faces = [_rows_of(op, states) for op in self.face_ops]   # (rows, face nodes) per layer
+        tops = np.array([f.max(axis=1) for f in faces])            # (layers, rows)
         layer_of = tops.argmax(axis=0)
-        temps = np.vstack([op @ states.T for op in self.block_ops]).T + self.ambient  # (rows, blocks)
-        for k, row in enumerate(rows):
+        temps = np.hstack([_rows_of(op, states) for op in self.block_ops]) + self.ambient  # (rows, blocks)
+        # Where each row's peak is (its layer's hottest node), and the block there: for every
+        # row of the chunk at once.
+        x, y, block = np.empty(len(rows)), np.empty(len(rows)), [None] * len(rows)
+        for i, (face, mesh, fp) in enumerate(zip(faces, self.faces.meshes, self.faces.floorplans)):
+            these = np.flatnonzero(layer_of == i)
+            if these.size:
+                j = face[these].argmax(axis=1)
+                x[these], y[these] = mesh.p[0, j], mesh.p[1, j]
+                for k, b in zip(these, fp.block_at(x[these], y[these])):
+                    block[k] = fp.names[b] if b >= 0 else None
+        for k in range(len(rows)):
             i = layer_of[k]
-            j = int(faces[i][:, k].argmax())
-            mesh, fp = self.faces.meshes[i], self.faces.floorplans[i]
-            x, y = mesh.p[0, j], mesh.p[1, j]
-            b = int(fp.block_at(np.array([x]), np.array([y]))[0])
-            self.peak_csv.write_row(times[k], tops[i, k] + self.ambient, x, y, int(self.faces.layers[i]),
-                                    fp.names[b] if b >= 0 else None)
+            self.peak_csv.write_row(times[k], tops[i, k] + self.ambient, x[k], y[k],
+                                    int(self.faces.layers[i]), block[k])
             self.ttrace.write_row(temps[k])
         self.peaks.extend(tops.max(axis=0) + self.ambient)
         self.block_history.extend(temps)
         if self.threshold is not None:
-            block_max = np.vstack([_block_max(f, g) for f, g in zip(faces, self.groups)]) + self.ambient
-            for name, above in zip(self.names, block_max > self.threshold):
-                hit = np.flatnonzero(above)
-                if self.first_above[name] is None and hit.size:
-                    self.first_above[name] = float(times[hit[0]])
+            level = self.threshold - self.ambient
+            first_rows = np.concatenate([_first_row_above(f, g, level) for f, g in zip(faces, self.groups)])
+            for name, k in zip(self.names, first_rows):
+                if self.first_above[name] is None and k >= 0:
+                    self.first_above[name] = float(times[k])
         for k, row in enumerate(rows):
             if (row + 1) % self.save_every == 0 or row == self.n_rows - 1:
                 self._save(float(times[k]), self.integrator.temperature(states[k]))
@@ -410,9 +416,19 @@ class RowOutputs:
         self.ttrace.discard()
 
 
+def _rows_of(operator, states: np.ndarray) -> np.ndarray:
+    """``operator`` applied to each state (a row of ``states``): (states, operator rows),
+    rows contiguous (the per-row reductions that follow run along them)."""
+    import scipy.sparse as sp
+
+    if sp.issparse(operator):
+        return np.ascontiguousarray((operator @ states.T).T)
+    return states @ operator.T
+
+
 def _block_groups(floorplan: Floorplan, mesh) -> tuple:
     """The face nodes sorted by the block they lie in, and where each block's run starts (for
-    per-block maxima by ``np.maximum.reduceat``); blocks without a node get none."""
+    per-block reductions by ``reduceat``); blocks without a node get none."""
     block = floorplan.block_at(mesh.p[0], mesh.p[1])
     order = np.argsort(block, kind="stable")
     order = order[block[order] >= 0]
@@ -420,13 +436,17 @@ def _block_groups(floorplan: Floorplan, mesh) -> tuple:
     return order, present, starts, len(floorplan.names)
 
 
-def _block_max(face: np.ndarray, groups: tuple) -> np.ndarray:
-    """(blocks, rows): the hottest node of each block per row (-inf where it has none)."""
+def _first_row_above(face: np.ndarray, groups: tuple, level: float) -> np.ndarray:
+    """(blocks,): the first row of ``face`` (rows, nodes) in which any node of each block is
+    above ``level``, -1 where none is (per node first, then the earliest over each block's
+    nodes)."""
     order, present, starts, n_blocks = groups
-    out = np.full((n_blocks, face.shape[1]), -np.inf)
+    above = face > level
+    node_first = np.where(above.any(axis=0), above.argmax(axis=0), face.shape[0])
+    out = np.full(n_blocks, face.shape[0])
     if order.size:
-        out[present] = np.maximum.reduceat(face[order], starts, axis=0)
-    return out
+        out[present] = np.minimum.reduceat(node_first[order], starts)
+    return np.where(out < face.shape[0], out, -1)
 
 
 def _layer_block_operator(faces: Faces, i: int, model, prisms, n_state: int):

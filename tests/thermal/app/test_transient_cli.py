@@ -121,3 +121,16 @@ def test_bad_input_exits_2_without_output(tmp_path, extra, trace_text, message):
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_first_row_above_is_the_earliest_over_each_blocks_nodes():
+    from thermal.app.transient import _first_row_above
+
+    # 4 rows x 5 nodes; nodes 0, 1 in block 0, nodes 3, 4 in block 2, node 2 in none, block 1 empty
+    face = np.array([[0, 0, 9, 0, 0],
+                     [0, 5, 9, 0, 0],
+                     [6, 0, 9, 0, 0],
+                     [0, 0, 9, 0, 2]], dtype=float)
+    order, present, starts = np.array([0, 1, 3, 4]), np.array([0, 2]), np.array([0, 2])
+    np.testing.assert_array_equal(_first_row_above(face, (order, present, starts, 3), 4.0), [1, -1, -1])
+    np.testing.assert_array_equal(_first_row_above(face, (order, present, starts, 3), 1.0), [1, -1, 3])
