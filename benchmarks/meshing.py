@@ -290,14 +290,14 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", help=argparse.SUPPRESS)  # floorplans, for debugging
     args = parser.parse_args()
 
-    from hotspot_ml.model import cached_model
+    from hotspot_ml.trees import cached_predictor
     from thermal import LumpedDie, SeriesSolution
     from thermal.app.compare import REPEAT_BELOW_S, REPEATS, CachedReference
     from thermal.app.output import write_json
 
     # The ML model is loaded once per process (as in a batch run): keep that out of the timings;
     # it is reported on its own.
-    *_, model_load_s = cached_model()
+    *_, model_load_s = cached_predictor()
     print(f"ML model loaded in {model_load_s:.2f} s (not counted in the 'adaptive' times)")
     wall = time.perf_counter()
     model = LumpedDie()

@@ -142,10 +142,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_GENERATED} generated floorplans")
     args = parser.parse_args()
 
-    from hotspot_ml.model import cached_model
+    from hotspot_ml.trees import cached_predictor
     from hotspots import cases
 
-    *_, load_s = cached_model()   # once per process, as in a batch run; not in the times
+    *_, load_s = cached_predictor()   # once per process, as in a batch run; not in the times
     wall = time.perf_counter()
     rows, skipped = [], []
     for name, group, build in cases(QUICK_GENERATED if args.quick else GENERATED):

@@ -269,10 +269,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
 
-    from hotspot_ml.model import cached_model
+    from hotspot_ml.trees import cached_predictor
     from thermal.app.output import write_json
 
-    cached_model()  # once per process, as in a batch run: not in adaptive's times
+    cached_predictor()  # once per process, as in a batch run: not in adaptive's times
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)

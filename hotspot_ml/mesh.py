@@ -29,14 +29,13 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
                               "hotspot model is trained on the lumped die only)"})
         return sol
     start = time.perf_counter()
-    # The first call imports scikit-learn: counted with the model's loading, not the prediction.
-    from hotspot_ml.model import cached_model
+    from hotspot_ml.trees import cached_predictor
     from hotspot_ml.predict import predict, size_field
     from thermal.physics.hotspots import find_hotspots
 
     load_s = time.perf_counter() - start
     if regressor is None:
-        regressor, _, seconds = cached_model()
+        regressor, _, seconds = cached_predictor()
         load_s += seconds
     prediction = predict(floorplan, model, regressor)
     field = size_field(prediction, floorplan, model, tol)

@@ -16,7 +16,6 @@ Anything else is an :class:`~thermal.errors.InputError`: nothing in the file is 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -24,10 +23,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from hotspot_ml.card import DEFAULT_MODEL, card_path, file_sha256, read_card
 from thermal.errors import InputError
 
-#: The shipped default model and its card.
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.skops"
+__all__ = ["DEFAULT_MODEL", "HotspotRegressor", "card_path", "file_sha256", "load_model", "save_model"]
 
 
 class HotspotRegressor(RegressorMixin, BaseEstimator):
@@ -78,14 +77,6 @@ class HotspotRegressor(RegressorMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------------------------- files
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def card_path(model_path: str | Path) -> Path:
-    return Path(model_path).with_suffix(".json")
-
-
 #: Types a model file may contain beyond skops' defaults (numpy, builtins): the estimator and
 #: scikit-learn's histogram gradient boosting internals. Anything else is refused.
 ALLOWED_TYPES = frozenset({
@@ -102,8 +93,11 @@ ALLOWED_TYPES = frozenset({
 
 
 def save_model(model: HotspotRegressor, path: str | Path, card: dict) -> Path:
-    """Write ``model`` as a skops file and its card (with the file's SHA-256) beside it."""
+    """Write ``model`` as a skops file, its trees as plain arrays (:mod:`hotspot_ml.trees`, what
+    prediction loads) and its card (with both files' SHA-256) beside it."""
     import skops.io as sio
+
+    from hotspot_ml.trees import export_trees
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +108,7 @@ def save_model(model: HotspotRegressor, path: str | Path, card: dict) -> Path:
         tmp.unlink()
         raise RuntimeError(f"model contains types outside the allow-list: {sorted(unexpected)}")
     tmp.replace(path)
-    card = {**card, "model_file": path.name, "sha256": file_sha256(path)}
+    card = {**card, "model_file": path.name, "sha256": file_sha256(path), **export_trees(model, path)}
     card_path(path).write_text(json.dumps(card, indent=2, default=float) + "\n")
     return path
 
@@ -131,13 +125,7 @@ def load_model(path: str | Path | None = None) -> tuple[HotspotRegressor, dict]:
     import skops.io as sio
 
     path = Path(path) if path is not None else DEFAULT_MODEL
-    try:
-        card = json.loads(card_path(path).read_text())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"no readable model card {card_path(path).name} beside the model "
-                         f"({exc.__class__.__name__})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(card_path(path), f"model card is not JSON: {exc.msg}", exc.lineno) from None
+    card = read_card(path)
     try:
         digest = file_sha256(path)
     except OSError as exc:
@@ -160,22 +148,3 @@ def load_model(path: str | Path | None = None) -> tuple[HotspotRegressor, dict]:
     if not isinstance(model, HotspotRegressor):
         raise InputError(path, f"model file holds a {type(model).__name__}, not a HotspotRegressor")
     return model, card
-
-
-_CACHE: dict = {}
-
-
-def cached_model(path: str | Path | None = None) -> tuple[HotspotRegressor, dict, float]:
-    """A model file (default: the shipped one) loaded once per process: the model, its card,
-    and the seconds this call spent loading (0 when it was already loaded). A file changed
-    since is loaded (and checked) again."""
-    import time
-
-    file = Path(path or DEFAULT_MODEL).resolve()
-    stat = file.stat() if file.is_file() else None
-    key = (str(file), stat and stat.st_mtime_ns, stat and stat.st_size)
-    if key in _CACHE:
-        return (*_CACHE[key], 0.0)
-    start = time.perf_counter()
-    _CACHE[key] = load_model(path)
-    return (*_CACHE[key], time.perf_counter() - start)

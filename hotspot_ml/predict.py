@@ -34,12 +34,12 @@ def predict(floorplan, model, regressor=None, points: int = POINTS) -> Predictio
     """Predict the temperature rise of ``floorplan`` under ``model`` (a LumpedDie).
 
     ``regressor`` defaults to the shipped model, loaded once per process
-    (:func:`hotspot_ml.model.cached_model`: loading takes longer than predicting).
+    (:func:`hotspot_ml.trees.cached_predictor`).
     """
-    from hotspot_ml.model import cached_model
+    from hotspot_ml.trees import cached_predictor
 
     if regressor is None:
-        regressor = cached_model()[0]
+        regressor = cached_predictor()[0]
     start = time.perf_counter()
     feats = compute_features(floorplan, model, points)
     rise = predicted_rise(feats, regressor)

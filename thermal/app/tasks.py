@@ -81,10 +81,10 @@ def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Pat
         prediction, card, load_s = physics_prediction(floorplan, model), {}, 0.0
         about = {"predictor": "physics", "method": "truncated series of the nearest equal-footprint stack"}
     else:
-        from hotspot_ml.model import cached_model
+        from hotspot_ml.trees import cached_predictor
         from hotspot_ml.predict import predict
 
-        regressor, card, load_s = cached_model(model_path)
+        regressor, card, load_s = cached_predictor(model_path)
         prediction = predict(floorplan, model, regressor)
         about = {"predictor": "model", "file": str(model_path or "default"), "sha256": card.get("sha256")}
     hotspots = find_hotspots(prediction.xs, prediction.ys, prediction.rise, floorplan, model.ambient)

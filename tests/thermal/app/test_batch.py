@@ -222,8 +222,11 @@ def test_predict_task_with_a_given_model(tmp_path, three):
     from hotspot_ml.model import DEFAULT_MODEL, card_path
 
     model = tmp_path / "mine.skops"
+    from hotspot_ml.trees import trees_path
+
     shutil.copy(DEFAULT_MODEL, model)
     shutil.copy(card_path(DEFAULT_MODEL), card_path(model))
+    shutil.copy(trees_path(DEFAULT_MODEL), tmp_path / "default.trees.npz")  # the name the card gives
     out = tmp_path / "out"
     assert main(["batch", "--model", "lumped", str(three), "--task", "predict", "--hotspot-model", str(model), "--no-png",
                  "--out", str(out)]) == 0
