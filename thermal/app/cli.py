@@ -81,12 +81,25 @@ def cmd_predict(args) -> int:
     from thermal.app.tasks import predict_to
 
     floorplan, model = load_inputs(args)
-    doc = predict_to(floorplan, model, args.out, model_path=args.hotspot_model, png=not args.no_png)
+    trace = None
+    if args.trace:
+        from thermal.app.transient import trace_rows
+
+        trace = trace_rows(args, floorplan, model)
+    doc = predict_to(floorplan, model, args.out, model_path=args.hotspot_model, png=not args.no_png,
+                     trace=trace)
     hotspots, seconds = doc["hotspots"], doc["timing"]["predict_s"]
     top = hotspots[0]
     print(f"{floorplan.source}: {len(hotspots)} hotspots predicted in {1e3 * seconds:.0f} ms; "
           f"hottest {top['temperature']:.2f} K at ({top['x'] * 1e3:.3f}, {top['y'] * 1e3:.3f}) mm "
           f"in {top['block']}")
+    if trace is not None:
+        t = doc["trace"]
+        h = t["hottest"]
+        print(f"  trace: {t['rows']} rows screened in {t['timing']['rows_s']:.2f} s "
+              f"({t['timing']['per_row_ms']:.3f} ms per row after {t['timing']['set_up_s']:.2f} s of "
+              f"set-up); hottest row {h['row']} at {h['time_s']:g} s: {h['temperature']:.2f} K at "
+              f"({h['x'] * 1e3:.3f}, {h['y'] * 1e3:.3f}) mm in {h['block']}")
     print(f"  results in {args.out}/")
     return 0
 
@@ -151,13 +164,19 @@ def add_conform_argument(parser: argparse.ArgumentParser) -> None:
                              "exactly over each element)")
 
 
-def add_transient_arguments(parser: argparse.ArgumentParser) -> None:
-    """Time stepping, initial state and outputs of ``thermesh transient``."""
-    from thermal.app.options import init_state, positive_number
+def add_interval_argument(parser: argparse.ArgumentParser) -> None:
+    from thermal.app.options import positive_number
 
     parser.add_argument("--sampling-interval", type=positive_number, metavar="S",
                         help="length of a trace row, s (default: --package's sampling_intvl, "
                              "else HotSpot's 3.333e-6)")
+
+
+def add_transient_arguments(parser: argparse.ArgumentParser) -> None:
+    """Time stepping, initial state and outputs of ``thermesh transient``."""
+    from thermal.app.options import init_state, positive_number
+
+    add_interval_argument(parser)
     parser.add_argument("--init", type=init_state, default="steady",
                         help="state before the first row: ambient, steady (of the mean row, "
                              "HotSpot's usual start; default), a temperature in K, or a HotSpot "
@@ -223,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_input_arguments(p)
     p.add_argument("--hotspot-model", type=Path,
                    help="hotspot model file (.skops with its .json card); default: shipped")
+    p.add_argument("--trace", action="store_true",
+                   help="also screen every row of the .ptrace as a transient (the reduced "
+                        "transient on a coarse mesh, from the steady state of the mean row): "
+                        "hotspots.csv, each row's hottest point")
+    add_interval_argument(p)
     p.add_argument("--no-png", action="store_true", help="skip the PNG map")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.set_defaults(run=cmd_predict)

@@ -55,10 +55,13 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
 
 
 def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Path | None = None,
-               png: bool = True) -> dict:
+               png: bool = True, trace: tuple | None = None) -> dict:
     """Predict hotspots and write ``hotspots.json`` (and ``hotspots.png``) into ``directory``.
 
     The body of ``thermesh predict``. The hotspot model is loaded once per process and file.
+    With ``trace`` = (rows, sampling interval), also every row's hottest point of the trace's
+    transient (:func:`thermal.app.transient.screen_trace`): ``hotspots.csv``, and its summary
+    under ``trace`` in ``hotspots.json``.
 
     Returns
     -------
@@ -99,6 +102,10 @@ def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Pat
         "hotspots": hotspots,
     }
     with staged(directory) as stage:
+        if trace is not None:
+            from thermal.app.transient import screen_trace
+
+            doc["trace"] = screen_trace(floorplan, model, *trace, stage)
         write_json(stage / "hotspots.json", doc)
         if png:
             from thermal.app.plots import plot_prediction

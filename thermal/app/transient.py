@@ -342,7 +342,7 @@ class RowOutputs:
         self.peak_csv = PeakCsvWriter(stage / "peak.csv")
         self.ttrace = TtraceWriter(stage / "blocks.ttrace", names)
         n_state = run.system.K.shape[0]
-        self.face_ops = [integrator.observer(nodes) for nodes in faces.nodes]
+        self.peaks_of = PeakFinder(run)
         self.block_ops = [integrator.observer(_layer_block_operator(faces, i, model, run.prisms, n_state))
                           for i in range(len(faces.layers))]
         self.groups = [_block_groups(fp, mesh) for fp, mesh in zip(faces.floorplans, faces.meshes)]
@@ -355,26 +355,13 @@ class RowOutputs:
     def __call__(self, first: int, states: np.ndarray) -> None:
         rows = first + np.arange(len(states))
         times = (rows + 1) * self.interval
-        faces = [_rows_of(op, states) for op in self.face_ops]   # (rows, face nodes) per layer
-        tops = np.array([f.max(axis=1) for f in faces])            # (layers, rows)
-        layer_of = tops.argmax(axis=0)
+        faces, peak = self.peaks_of(states)
         temps = np.hstack([_rows_of(op, states) for op in self.block_ops]) + self.ambient  # (rows, blocks)
-        # Where each row's peak is (its layer's hottest node), and the block there: for every
-        # row of the chunk at once.
-        x, y, block = np.empty(len(rows)), np.empty(len(rows)), [None] * len(rows)
-        for i, (face, mesh, fp) in enumerate(zip(faces, self.faces.meshes, self.faces.floorplans)):
-            these = np.flatnonzero(layer_of == i)
-            if these.size:
-                j = face[these].argmax(axis=1)
-                x[these], y[these] = mesh.p[0, j], mesh.p[1, j]
-                for k, b in zip(these, fp.block_at(x[these], y[these])):
-                    block[k] = fp.names[b] if b >= 0 else None
         for k in range(len(rows)):
-            i = layer_of[k]
-            self.peak_csv.write_row(times[k], tops[i, k] + self.ambient, x[k], y[k],
-                                    int(self.faces.layers[i]), block[k])
+            self.peak_csv.write_row(times[k], peak.rise[k] + self.ambient, peak.x[k], peak.y[k],
+                                    peak.layer[k], peak.block[k])
             self.ttrace.write_row(temps[k])
-        self.peaks.extend(tops.max(axis=0) + self.ambient)
+        self.peaks.extend(peak.rise + self.ambient)
         self.block_history.extend(temps)
         if self.threshold is not None:
             level = self.threshold - self.ambient
@@ -414,6 +401,43 @@ class RowOutputs:
     def discard(self) -> None:
         self.peak_csv.discard()
         self.ttrace.discard()
+
+
+@dataclass
+class Peaks:
+    """Per row of a chunk: the hottest point of every power layer's face, its rise (K), where
+    it is, the layer (index into the model's layers) and the block there (None: outside)."""
+
+    rise: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    layer: list
+    block: list
+
+
+class PeakFinder:
+    """Reads each state's hottest point on the power layers' faces, for a chunk of rows at
+    once: ``faces, peaks = finder(states)`` (``faces``: (rows, face nodes) per power layer)."""
+
+    def __init__(self, run):
+        self.faces = run.faces
+        self.face_ops = [run.integrator.observer(nodes) for nodes in run.faces.nodes]
+
+    def __call__(self, states: np.ndarray) -> tuple[list, Peaks]:
+        faces = [_rows_of(op, states) for op in self.face_ops]   # (rows, face nodes) per layer
+        tops = np.array([f.max(axis=1) for f in faces])            # (layers, rows)
+        layer_of = tops.argmax(axis=0)
+        n = len(states)
+        x, y, block = np.empty(n), np.empty(n), [None] * n
+        for i, (face, mesh, fp) in enumerate(zip(faces, self.faces.meshes, self.faces.floorplans)):
+            these = np.flatnonzero(layer_of == i)
+            if these.size:
+                j = face[these].argmax(axis=1)
+                x[these], y[these] = mesh.p[0, j], mesh.p[1, j]
+                for k, b in zip(these, fp.block_at(x[these], y[these])):
+                    block[k] = fp.names[b] if b >= 0 else None
+        layers = [int(self.faces.layers[i]) for i in layer_of]
+        return faces, Peaks(tops.max(axis=0), x, y, layers, block)
 
 
 def _rows_of(operator, states: np.ndarray) -> np.ndarray:
@@ -526,11 +550,77 @@ def transient_to(floorplan: Floorplan, model, rows: np.ndarray, names: list, int
     return doc
 
 
+# ------------------------------------------------------------------------------ screening
+#: The mesh tolerance of ``thermesh predict --trace``: a screen needs each row's hottest point
+#: and where it is, not the last hundredth of a kelvin (see :func:`screen_trace`).
+SCREEN_TOL = 2e-2
+
+
+def screen_trace(floorplan: Floorplan, model, rows: np.ndarray, interval: float, stage: Path, *,
+                 tol: float = SCREEN_TOL) -> dict:
+    """Every row's hottest point, streamed into ``stage / "hotspots.csv"``: the reduced
+    transient (exact per row, from the steady state of the mean row) on the power mesh at
+    ``tol``. Returns the summary ``hotspots.json`` keeps under ``trace``."""
+    from thermal.io.transient_files import HotspotsCsvWriter
+
+    start = time.perf_counter()
+    run = prepare_transient(floorplan, model, rows, interval, mesh="power", tol=tol,
+                            integrator="reduced", init="steady")
+    set_up = time.perf_counter() - start
+    finder = PeakFinder(run)
+    writer = HotspotsCsvWriter(stage / "hotspots.csv")
+    hottest: dict = {"temperature": -math.inf}
+
+    def on_rows(first: int, states: np.ndarray) -> None:
+        _, peak = finder(states)
+        for k in range(len(states)):
+            writer.write_row((first + k + 1) * interval, peak.rise[k] + model.ambient, peak.x[k],
+                             peak.y[k], peak.layer[k], peak.block[k])
+        k = int(np.argmax(peak.rise))
+        if peak.rise[k] + model.ambient > hottest["temperature"]:
+            hottest.update(row=first + k, time_s=(first + k + 1) * interval,
+                           temperature=float(peak.rise[k] + model.ambient), x=float(peak.x[k]),
+                           y=float(peak.y[k]), layer=peak.layer[k], block=peak.block[k])
+
+    start = time.perf_counter()
+    try:
+        run.advance(rows, on_rows)
+        writer.close()
+    except BaseException:
+        writer.discard()
+        raise
+    rows_s = time.perf_counter() - start
+    info = run.integrator.info
+    return {
+        "rows": int(len(rows)), "sampling_interval_s": interval, "init": "steady",
+        "method": f"reduced transient, exact per row, on the power mesh at tol {tol:g}",
+        "mesh": {k: run.mesh_info.get(k) for k in ("method", "tol", "nodes", "elements",
+                                                   "plane_elements", "levels", "prisms")
+                 if k in run.mesh_info},
+        "reduced": {k: info[k] for k in ("inputs", "dynamic_inputs", "basis", "shifts_per_s",
+                                         "estimated_error_K", "converged")},
+        "hottest": hottest,
+        "timing": {"set_up_s": set_up, "rows_s": rows_s, "per_row_ms": 1e3 * rows_s / max(len(rows), 1)},
+    }
+
+
 # ------------------------------------------------------------------------------ command line
+def trace_rows(args, floorplan: Floorplan, model) -> tuple[np.ndarray, float]:
+    """The trace's rows (watts per source, in :func:`trace_sources` order) and the length of a
+    row, from the command line (``--power`` must be a ``.ptrace``)."""
+    from thermal.io.hotspot import read_ptrace
+
+    if args.power is None or Path(args.power).suffix.lower() != ".ptrace":
+        raise InputError(str(args.power or "--power"), "a transient needs a power trace (.ptrace): "
+                         "one row per sampling interval")
+    names = [name for _, name in trace_sources(model, floorplan)]
+    rows = read_ptrace(args.power, names).rows
+    return rows, args.sampling_interval or _package_interval(args) or HOTSPOT_INTERVAL
+
+
 def main_transient(args) -> int:
     """``thermesh transient``: read the inputs and the trace's rows, run, print a summary."""
     from thermal.app.inputs import load_inputs
-    from thermal.io.hotspot import read_ptrace
 
     start = time.perf_counter()
     if args.power is None or Path(args.power).suffix.lower() != ".ptrace":
@@ -538,8 +628,7 @@ def main_transient(args) -> int:
                          "one row per sampling interval")
     floorplan, model = load_inputs(args)
     names = [name for _, name in trace_sources(model, floorplan)]
-    rows = read_ptrace(args.power, names).rows
-    interval = args.sampling_interval or _package_interval(args) or HOTSPOT_INTERVAL
+    rows, interval = trace_rows(args, floorplan, model)
     doc = transient_to(floorplan, model, rows, names, interval, args.out, mesh=args.mesh,
                        tol=args.tol, resolution=args.resolution, integrator=args.integrator,
                        substeps=args.substeps,

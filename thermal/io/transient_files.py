@@ -503,6 +503,11 @@ class PeakCsvWriter(_RowWriter):
         ValueError
             A value out of range (nothing is written).
         """
+        self._csv.writerow(self._fields(time_s, temperature_K, x, y, layer, block))
+        self.rows_written += 1
+
+    def _fields(self, time_s, temperature_K, x, y, layer, block) -> tuple:
+        """The row's fields in :data:`PEAK_COLUMNS` order, checked (see :meth:`write_row`)."""
         t, temp, px, py = (float(v) for v in (time_s, temperature_K, x, y))
         if not all(map(math.isfinite, (t, temp, px, py))) or temp <= 0:
             raise ValueError(f"peak row {self.rows_written}: time, temperature and position must "
@@ -515,7 +520,31 @@ class PeakCsvWriter(_RowWriter):
         if not block.isprintable():
             raise ValueError(f"peak row {self.rows_written}: block name {block!r} holds a "
                              "control character")
-        self._csv.writerow((repr(t), f"{temp:.6f}", repr(px), repr(py), int(layer), block))
+        return repr(t), f"{temp:.6f}", repr(px), repr(py), int(layer), block
+
+
+#: Columns of ``hotspots.csv`` (``thermesh predict --trace``).
+HOTSPOT_COLUMNS = ("row", "time_s", "x", "y", "layer", "block", "temperature_K")
+
+
+class HotspotsCsvWriter(PeakCsvWriter):
+    """Stream ``hotspots.csv``: per trace row, its number and the hottest point at its end.
+
+    Columns ``row,time_s,x,y,layer,block,temperature_K``; the values as :class:`PeakCsvWriter`
+    writes and checks them.
+    """
+
+    def __init__(self, path: PathLike):
+        self.rows_written = 0
+        self._file = AtomicTextFile(path)
+        self._csv = csv.writer(self._file, lineterminator="\n")
+        self._csv.writerow(HOTSPOT_COLUMNS)
+
+    def write_row(self, time_s: float, temperature_K: float, x: float, y: float, layer: int,
+                  block: str | None) -> None:
+        """Append the next row (numbered from 0); arguments as :meth:`PeakCsvWriter.write_row`."""
+        t, temp, px, py, lay, name = self._fields(time_s, temperature_K, x, y, layer, block)
+        self._csv.writerow((self.rows_written, t, px, py, lay, name, temp))
         self.rows_written += 1
 
 

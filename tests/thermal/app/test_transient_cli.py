@@ -134,3 +134,32 @@ def test_first_row_above_is_the_earliest_over_each_blocks_nodes():
     order, present, starts = np.array([0, 1, 3, 4]), np.array([0, 2]), np.array([0, 2])
     np.testing.assert_array_equal(_first_row_above(face, (order, present, starts, 3), 4.0), [1, -1, -1])
     np.testing.assert_array_equal(_first_row_above(face, (order, present, starts, 3), 1.0), [1, -1, 3])
+
+
+def test_predict_screens_a_trace_and_agrees_with_the_transient(tmp_path, short_trace):
+    """predict --trace: every row's hottest point; its hottest row and place are the transient's."""
+    from thermal.io.transient_files import HOTSPOT_COLUMNS
+
+    screened, full = tmp_path / "screen", tmp_path / "full"
+    common = [FLP, "--power", str(short_trace), "--sampling-interval", "1e-3", "--no-png"]
+    assert main(["predict", *common, "--trace", "--out", str(screened)]) == 0
+    assert main(["transient", *common, "--out", str(full)]) == 0
+    lines = (screened / "hotspots.csv").read_text().splitlines()
+    assert tuple(lines[0].split(",")) == HOTSPOT_COLUMNS and len(lines) == 13
+    trace = json.loads((screened / "hotspots.json").read_text())["trace"]
+    peak = read_peak_csv(full / "peak.csv")
+    row = int(np.argmax(peak.temperature_K))
+    hot = trace["hottest"]
+    assert abs(hot["row"] - row) <= 1
+    assert np.hypot(hot["x"] - peak.x[row], hot["y"] - peak.y[row]) <= 0.5e-3
+    rows = np.array([[float(v) for v in line.split(",")[6:7]] for line in lines[1:]]).ravel()
+    rise = peak.temperature_K - 318.15
+    assert np.abs(rows - peak.temperature_K).max() < 0.01 * rise.max()
+
+
+def test_predict_trace_needs_a_power_trace(tmp_path, capsys):
+    power_map = tmp_path / "map.npy"
+    np.save(power_map, np.ones((4, 4)))
+    out = tmp_path / "x"
+    assert main(["predict", FLP, "--power", str(power_map), "--trace", "--out", str(out)]) == 2
+    assert "power trace" in capsys.readouterr().err and not out.exists()
