@@ -12,8 +12,8 @@ from pathlib import Path
 
 from thermal.app.inputs import load_inputs
 from thermal.app.options import (COMPARE_METHODS, MESH_METHODS, mesh_defaults, method_list,
-                                 positive_int, relative_tolerance, resolution_list,
-                                 tolerance_list)
+                                 name_list, positive_int, positive_number, relative_tolerance,
+                                 resolution_list, tolerance_list)
 from thermal.errors import InputError, SolverError, ThermeshError
 from thermal.geometry.lumped import PARAMETERS
 
@@ -60,7 +60,8 @@ def cmd_solve(args) -> int:
     mesh, tol = mesh_defaults(model, args.mesh, args.tol)
     sol = solve_to(floorplan, model, args.out, mesh=mesh, resolution=args.resolution,
                    tol=tol, budget=args.budget, conform=args.conform, verify=args.verify,
-                   png=False if args.no_png else args.png, start=start, grid_steady=args.grid_steady)
+                   png=False if args.no_png else args.png, start=start, grid_steady=args.grid_steady,
+                   critical=args.critical, critical_tol=args.critical_tol)
     pk = sol.peak
     print(f"{floorplan.source}: {sol.mesh_info['elements']:,} elements, peak {pk['temperature']:.3f} K "
           f"at ({pk['x'] * 1e3:.3f}, {pk['y'] * 1e3:.3f}) mm in {pk['block']}, "
@@ -68,6 +69,9 @@ def cmd_solve(args) -> int:
     for layer in getattr(sol, "layer_peaks", lambda: [])()[1:]:
         print(f"  power layer {layer['layer']} ({layer['name']}): peak {layer['temperature']:.3f} K "
               f"at ({layer['x'] * 1e3:.3f}, {layer['y'] * 1e3:.3f}) mm")
+    for block in sol.extra.get("critical", {}).get("blocks", []):
+        print(f"  critical {block['block']}: {block['min_K']:.3f}-{block['max_K']:.3f} K, gradient up to "
+              f"{block['max_gradient_K_per_m'] / 1e3:.2f} K/mm, estimated error {block['estimated_error_K']:.4f} K")
     if args.verify:
         v = sol.extra["verification"]
         against = "exact series" if v["reference"]["method"] == "cosine series" else "refined mesh"
@@ -235,6 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid-steady", type=positive_int, metavar="N",
                    help="also write HotSpot's hotspot.grid.steady: every layer on an N x N grid "
                         "over the die, row 0 at the top")
+    p.add_argument("--critical", type=name_list, metavar="NAME[,NAME...]",
+                   help="temperature-sensitive blocks (of any power layer): refine inside them "
+                        "until their estimated max error is below --critical-tol, whatever --tol "
+                        "asks elsewhere; result.json reports each one's range, largest gradient "
+                        "and estimated error")
+    p.add_argument("--critical-tol", type=positive_number, default=0.02, metavar="KELVIN",
+                   help="--critical: the estimated max error allowed inside those blocks "
+                        "(default 0.02 K)")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.set_defaults(run=cmd_solve)
 

@@ -86,6 +86,14 @@ def mesh_method(text: str) -> str:
     return text
 
 
+def name_list(text: str) -> list[str]:
+    """Comma-separated block names."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected one or more block names separated by commas")
+    return names
+
+
 def method_list(text: str) -> list[str]:
     """argparse type: comma-separated adaptive methods, e.g. ``power,adaptive``."""
     methods = [m.strip() for m in text.split(",") if m.strip()]

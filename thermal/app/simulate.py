@@ -57,7 +57,8 @@ def make_mesh(floorplan: Floorplan, mesh: str | MeshTri = "uniform", *, resoluti
 
 def solve(floorplan: Floorplan, model: LumpedDie | Stack | None = None, *,
           mesh: str | MeshTri = "uniform", resolution: int = 100, tol: float = 1e-3,
-          budget: int | None = None, conform: bool = False) -> Solution:
+          budget: int | None = None, conform: bool = False, critical=None,
+          critical_tol: float = 0.02) -> Solution:
     """Temperature field of ``floorplan`` under ``model``.
 
     Parameters
@@ -83,6 +84,11 @@ def solve(floorplan: Floorplan, model: LumpedDie | Stack | None = None, *,
         load was integrated exactly; a 512 x 512 power map then means 524k elements at least).
         By default meshes follow only the die and material interfaces, and the field alone
         decides where elements are small.
+    critical : list of str, optional
+        Blocks (of any power layer) whose temperature must be known to ``critical_tol``
+        kelvin whatever ``tol`` asks elsewhere: the mesh is refined inside them until their
+        elements' estimated error is below it (:func:`thermal.physics.adaptive.refine_critical`;
+        ``sol.extra["critical"]``).
 
     Examples
     --------
@@ -101,5 +107,11 @@ def solve(floorplan: Floorplan, model: LumpedDie | Stack | None = None, *,
         m, info = make_mesh(floorplan, mesh, resolution=resolution, conform=conform, model=model)
         sol = solve_model_on(floorplan, model, m, {**info, "solves": 1},
                              {"estimate_s": 0.0, "mesh_s": time.perf_counter() - start})
+    if critical:
+        from thermal.physics.adaptive import refine_critical
+
+        if not critical_tol > 0:
+            raise ValueError(f"critical_tol must be positive (kelvin), got {critical_tol}")
+        sol = refine_critical(sol, list(critical), critical_tol, budget)
     sol.timing["total_s"] = time.perf_counter() - start
     return sol

@@ -12,7 +12,8 @@ __all__ = ["solve_to", "predict_to", "compare_to"]
 def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
              resolution: int = 200, tol: float = 1e-3, budget: int | None = None,
              conform: bool = False, verify: bool = False, png: bool | str = True,
-             start: float | None = None, grid_steady: int | None = None):
+             start: float | None = None, grid_steady: int | None = None, critical=None,
+             critical_tol: float = 0.02):
     """Solve a floorplan and write its result files into ``directory`` (atomically).
 
     The body of ``thermesh solve``: :func:`thermal.app.simulate.solve`, the end-to-end time, the
@@ -43,8 +44,17 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
     from thermal.app.simulate import solve
 
     start = time.perf_counter() if start is None else start
+    if critical:
+        fps = [layer.floorplan for layer in model.layers if layer.floorplan is not None] \
+            if hasattr(model, "layers") else []
+        known = {n for fp in [floorplan, *fps] for n in fp.names}
+        unknown = [n for n in critical if n not in known]
+        if unknown:
+            from thermal.errors import InputError
+
+            raise InputError("--critical", f"no block named {unknown[0]!r} in any power layer")
     sol = solve(floorplan, model, mesh=mesh, resolution=resolution, tol=tol, budget=budget,
-                conform=conform)
+                conform=conform, critical=critical, critical_tol=critical_tol)
     sol.timing["total_s"] = time.perf_counter() - start
     if verify:
         from thermal.physics.metrics import verify as verify_solution

@@ -219,3 +219,19 @@ def test_generate_then_solve_a_generated_case(tmp_path):
                  "--out", str(out)]) == 0
     r = json.loads((out / "result.json").read_text())
     assert r["mesh"]["method"] == "adaptive" and r["hotspots"]["predicted"] and r["hotspots"]["solved"]
+
+
+def test_solve_reports_critical_blocks_of_a_stack(tmp_path, capsys):
+    out = tmp_path / "critical"
+    assert main(["solve", str(EXAMPLES / "ev6.flp"), "--power", str(EXAMPLES / "gcc.ptrace"), "--mesh", "power",
+                 "--tol", "1e-2", "--critical", "IntExec", "--critical-tol", "0.05", "--no-png",
+                 "--out", str(out)]) == 0
+    critical = json.loads((out / "result.json").read_text())["critical"]
+    (block,) = critical["blocks"]
+    assert critical["converged"] and block["block"] == "IntExec" and block["layer"] == 0
+    assert block["estimated_error_K"] <= 0.05 and block["min_K"] < block["max_K"]
+    assert "critical IntExec" in capsys.readouterr().out
+    bad = tmp_path / "bad"
+    assert main(["solve", str(EXAMPLES / "ev6.flp"), "--power", str(EXAMPLES / "gcc.ptrace"),
+                 "--critical", "NoSuchBlock", "--out", str(bad)]) == 2
+    assert "NoSuchBlock" in capsys.readouterr().err and not bad.exists()

@@ -90,3 +90,37 @@ def test_dorfler_marks_the_bulk():
 def test_invalid_tolerance():
     with pytest.raises(ValueError, match="tol"):
         solve(gap_floorplan(), mesh="amr", tol=0)
+
+
+# ---------------------------------------------------------------------------------- critical regions
+def _block_error(sol, exact, name):
+    fp = sol.floorplan
+    nodes = fp.block_at(sol.mesh.p[0], sol.mesh.p[1]) == fp.names.index(name)
+    return float(np.abs(sol.rise[nodes] - exact.rise_at(sol.mesh.p[0, nodes], sol.mesh.p[1, nodes])).max())
+
+
+@pytest.mark.parametrize("method", ["power", "amr"])
+def test_a_critical_block_is_held_to_its_tolerance_with_far_fewer_elements(method):
+    """Beside the hot unit, 0.02 K inside the block (against the exact series) with under half
+    the elements a global tolerance of 0.02 K takes."""
+    from tests.thermal.physics.test_stack_solver import small_floorplan
+
+    fp, model = small_floorplan(), LumpedDie(htc=2e4)
+    exact = SeriesSolution(fp, model)
+    name = "warm"
+    sol = solve(fp, model, mesh=method, tol=2e-3, critical=[name], critical_tol=0.02)
+    report = sol.extra["critical"]
+    assert report["converged"] and [b["block"] for b in report["blocks"]] == [name]
+    block = report["blocks"][0]
+    assert block["estimated_error_K"] <= 0.02 and block["min_K"] < block["max_K"]
+    assert block["max_gradient_K_per_m"] > 0
+    assert _block_error(sol, exact, name) <= 0.02
+    whole = solve(fp, model, mesh=method, tol=0.02 / exact.peak["rise"])
+    assert sol.mesh.t.shape[1] < 0.5 * whole.mesh.t.shape[1]
+
+
+def test_an_unknown_critical_block_is_refused():
+    from tests.thermal.physics.test_stack_solver import small_floorplan
+
+    with pytest.raises(ValueError, match="no block named 'nope'"):
+        solve(small_floorplan(), LumpedDie(), mesh="power", tol=1e-2, critical=["nope"])
