@@ -20,9 +20,11 @@ class Prediction:
 
     xs: np.ndarray
     ys: np.ndarray
-    rise: np.ndarray  # (ny, nx), K
+    rise: np.ndarray  # (ny, nx), K: the die face (the first power layer's)
     features: Features
     seconds: float
+    #: For a stack: (model layer index, rise (ny, nx)) of every power layer's face, first = rise.
+    layers: tuple = ()
 
     @property
     def peak(self) -> dict:
@@ -46,18 +48,23 @@ def predict(floorplan, model, regressor=None, points: int = POINTS) -> Predictio
     return Prediction(feats.xs, feats.ys, rise, feats, time.perf_counter() - start)
 
 
-def physics_prediction(floorplan, stack, points: int = POINTS) -> Prediction:
-    """A stack's cheap physics on the prediction grid: the series of the nearest
-    equal-footprint stack (:func:`thermal.exact.series.truncated_rises_on_grid`), modes twice the
-    grid's, every power layer heating the die face."""
+def physics_prediction(floorplan, model, points: int = POINTS) -> Prediction:
+    """The cheap physics on the prediction grid (the baseline a model must beat): the lumped
+    die's series, or a stack's nearest equal-footprint stack's
+    (:func:`thermal.exact.series.truncated_rises_on_grid`), modes four times the grid's; for a
+    stack on every power layer's face (every power layer heating each)."""
     from meshes.size_field import grid_over
     from thermal.exact.series import truncated_rises_on_grid
+    from thermal.geometry.stack import Stack
 
     start = time.perf_counter()
     xs, ys = grid_over(floorplan.die, points)
     modes = (4 * (xs.size - 1), 4 * (ys.size - 1))
-    rise = truncated_rises_on_grid(floorplan, stack, [modes], [(xs.size, ys.size)])[0]
-    return Prediction(xs, ys, rise, None, time.perf_counter() - start)
+    faces = list(model.power_layers) if isinstance(model, Stack) else [0]
+    rises = [truncated_rises_on_grid(floorplan, model, [modes], [(xs.size, ys.size)], face=i)[0]
+             for i in range(len(faces))]
+    layers = tuple(zip(faces, rises)) if isinstance(model, Stack) else ()
+    return Prediction(xs, ys, rises[0], None, time.perf_counter() - start, layers)
 
 
 #: Nodes where the trees are consulted: within this fraction of the way from the mean rise to

@@ -91,7 +91,7 @@ def cmd_predict(args) -> int:
 
         trace = trace_rows(args, floorplan, model)
     doc = predict_to(floorplan, model, args.out, model_path=args.hotspot_model, png=not args.no_png,
-                     trace=trace)
+                     trace=trace, predictor=args.predictor)
     hotspots, seconds = doc["hotspots"], doc["timing"]["predict_s"]
     top = hotspots[0]
     print(f"{floorplan.source}: {len(hotspots)} hotspots predicted in {1e3 * seconds:.0f} ms; "
@@ -254,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_input_arguments(p)
     p.add_argument("--hotspot-model", type=Path,
                    help="hotspot model file (.skops with its .json card); default: shipped")
+    p.add_argument("--predictor", choices=["model", "physics"], default="model",
+                   help="model (default: the hotspot model; a stack uses its physics until a "
+                        "model for stacks exists) or physics (the truncated series alone: the "
+                        "baseline the model must beat)")
     p.add_argument("--trace", action="store_true",
                    help="also screen every row of the .ptrace as a transient (the reduced "
                         "transient on a coarse mesh, from the steady state of the mean row): "

@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 __all__ = ["solve_to", "predict_to", "compare_to"]
 
 
@@ -65,44 +67,54 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
 
 
 def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Path | None = None,
-               png: bool = True, trace: tuple | None = None) -> dict:
-    """Predict hotspots and write ``hotspots.json`` (and ``hotspots.png``) into ``directory``.
+               png: bool = True, trace: tuple | None = None, predictor: str = "model") -> dict:
+    """Predict hotspots and write ``hotspots.json``, ``prediction.npz`` (and ``hotspots.png``)
+    into ``directory``.
 
-    The body of ``thermesh predict``. The hotspot model is loaded once per process and file.
-    With ``trace`` = (rows, sampling interval), also every row's hottest point of the trace's
-    transient (:func:`thermal.app.transient.screen_trace`): ``hotspots.csv``, and its summary
-    under ``trace`` in ``hotspots.json``.
+    The body of ``thermesh predict``. ``predictor``: ``model`` (the hotspot model, loaded once
+    per process and file) or ``physics`` (the cheap physics alone, the baseline the model must
+    beat). With ``trace`` = (rows, sampling interval), also every row's hottest point of the
+    trace's transient (:func:`thermal.app.transient.screen_trace`): ``hotspots.csv``, and its
+    summary under ``trace`` in ``hotspots.json``.
 
     Returns
     -------
     dict
         The contents of ``hotspots.json``: inputs, parameters, model, timing, hotspots (hottest
-        first).
+        first, each with its power layer).
     """
-    from thermal.physics.hotspots import find_hotspots
+    from hotspot_ml.predict import physics_prediction
     from thermal.app.output import staged, write_json
+    from thermal.errors import InputError
     from thermal.geometry.stack import Stack
+    from thermal.physics.hotspots import find_hotspots
 
-    if isinstance(model, Stack):
-        # The hotspot model knows the lumped die only; a stack's predictor is its cheap physics.
-        from hotspot_ml.predict import physics_prediction
-        from thermal.errors import InputError
-
-        if model_path is not None:
-            raise InputError("command line", "the hotspot model is trained on the lumped die: "
-                             "with a stack, predict uses the stack's physics (no --hotspot-model)")
+    if predictor not in ("model", "physics"):
+        raise InputError("--predictor", f"expected model or physics, got {predictor!r}")
+    stack = isinstance(model, Stack)
+    if stack and model_path is not None:
+        raise InputError("command line", "the hotspot model is trained on the lumped die: "
+                         "with a stack, predict uses the stack's physics (no --hotspot-model)")
+    if predictor == "physics" or stack:
         prediction, card, load_s = physics_prediction(floorplan, model), {}, 0.0
-        about = {"predictor": "physics", "method": "truncated series of the nearest equal-footprint stack"}
+        about = {"predictor": "physics", "method": "truncated series of the "
+                 + ("nearest equal-footprint stack" if stack else "lumped die")}
+        if stack and predictor == "model":
+            about["note"] = "no hotspot model for stacks yet: the stack's physics instead"
     else:
-        from hotspot_ml.trees import cached_predictor
         from hotspot_ml.predict import predict
+        from hotspot_ml.trees import cached_predictor
 
         regressor, card, load_s = cached_predictor(model_path)
         prediction = predict(floorplan, model, regressor)
         about = {"predictor": "model", "file": str(model_path or "default"), "sha256": card.get("sha256")}
-    hotspots = find_hotspots(prediction.xs, prediction.ys, prediction.rise, floorplan, model.ambient)
-    for h in hotspots:
-        h.setdefault("layer", 0)
+    faces = prediction.layers or ((0, prediction.rise),)
+    hotspots = []
+    for layer, rise in faces:
+        fp = model.layers[layer].floorplan or floorplan if stack else floorplan
+        hotspots += [{**h, "layer": int(layer)} for h in
+                     find_hotspots(prediction.xs, prediction.ys, rise, fp, model.ambient)]
+    hotspots.sort(key=lambda h: -h["temperature"])
     doc = {
         "units": {"length": "m", "temperature": "K", "severity": "K"},
         "inputs": {"floorplan": floorplan.source, "power": floorplan.power_source},
@@ -112,6 +124,10 @@ def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Pat
         "hotspots": hotspots,
     }
     with staged(directory) as stage:
+        arrays = {"x": prediction.xs, "y": prediction.ys, "temperature": prediction.rise + model.ambient}
+        arrays.update({f"temperature_{layer}": rise + model.ambient for layer, rise in prediction.layers})
+        with open(stage / "prediction.npz", "wb") as f:
+            np.savez(f, **arrays)
         if trace is not None:
             from thermal.app.transient import screen_trace
 

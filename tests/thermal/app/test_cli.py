@@ -188,9 +188,32 @@ def test_predict_writes_hotspots(tmp_path):
     data = json.loads((out / "hotspots.json").read_text())
     assert (out / "hotspots.png").exists()
     top = data["hotspots"][0]
-    assert {"x", "y", "temperature", "block", "severity"} <= set(top)
-    assert top["block"] in {"IntReg_0", "IntReg_1", "IntExec"}
-    assert data["timing"]["predict_s"] > 0
+    assert {"x", "y", "temperature", "block", "severity", "layer"} <= set(top)
+    assert top["block"] in {"IntReg_0", "IntReg_1", "IntExec"} and top["layer"] == 0
+    assert data["timing"]["predict_s"] > 0 and data["model"]["predictor"] == "model"
+    with np.load(out / "prediction.npz") as npz:
+        assert set(npz.files) == {"x", "y", "temperature"}
+        x, y, t = npz["x"], npz["y"], npz["temperature"]
+    assert t.shape == (y.size, x.size) and abs(t.max() - top["temperature"]) < 1e-9
+
+
+def test_predict_physics_and_every_power_layer_of_a_stack(tmp_path):
+    """--predictor physics is the truncated series; a stack's prediction.npz holds each power
+    layer's face, and its hotspots say which layer."""
+    package = EXAMPLES / "package"
+    out = tmp_path / "lcf"
+    assert main(["predict", "--lcf", str(package / "two_die.lcf"), "--power", str(package / "two_die.ptrace"),
+                 "--package", str(package / "hotspot.config"), "--materials", str(package / "hotspot.materials"),
+                 "--predictor", "physics", "--no-png", "--out", str(out)]) == 0
+    data = json.loads((out / "hotspots.json").read_text())
+    assert data["model"]["predictor"] == "physics"
+    with np.load(out / "prediction.npz") as npz:
+        layers = sorted(int(k.split("_")[1]) for k in npz.files if k.startswith("temperature_"))
+        np.testing.assert_array_equal(npz["temperature"], npz[f"temperature_{layers[0]}"])
+        peaks = {n: npz[f"temperature_{n}"].max() for n in layers}
+    assert len(layers) == 2 and {h["layer"] for h in data["hotspots"]} <= set(layers)
+    hottest = data["hotspots"][0]
+    assert abs(hottest["temperature"] - peaks[hottest["layer"]]) < 1e-9
 
 
 def test_tampered_model_exit_2(tmp_path):
