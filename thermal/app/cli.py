@@ -285,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_arguments(p)
     p.add_argument("--hotspot-model", type=Path,
                    help="--task predict: hotspot model file (.skops with its .json card); default: shipped")
+    p.add_argument("--predictor", choices=["model", "physics"], default="model",
+                   help="--task predict: the hotspot model (default) or the physics baseline alone")
     p.add_argument("--workers", type=positive_int, default=1,
                    help="local parallel processes (joblib; default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS",

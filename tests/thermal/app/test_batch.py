@@ -214,6 +214,11 @@ def test_predict_task(tmp_path, three):
     assert all(int(r["hotspots"]) >= 1 and float(r["hottest_predicted_K"]) > 318 for r in rows.values())
     data = json.loads((out / "cases" / "c0" / "hotspots.json").read_text())
     assert data["hotspots"][0]["temperature"] == pytest.approx(float(rows["c0"]["hottest_predicted_K"]))
+    assert data["model"]["predictor"] == "model"
+    physics = tmp_path / "physics"
+    assert main(["batch", "--model", "lumped", str(three), "--task", "predict", "--predictor", "physics",
+                 "--no-png", "--out", str(physics)]) == 0
+    assert json.loads((physics / "cases" / "c0" / "hotspots.json").read_text())["model"]["predictor"] == "physics"
 
 
 def test_predict_task_with_a_given_model(tmp_path, three):
@@ -221,9 +226,9 @@ def test_predict_task_with_a_given_model(tmp_path, three):
 
     from hotspot_ml.model import DEFAULT_MODEL, card_path
 
-    model = tmp_path / "mine.skops"
     from hotspot_ml.trees import trees_path
 
+    model = tmp_path / "mine.skops"
     shutil.copy(DEFAULT_MODEL, model)
     shutil.copy(card_path(DEFAULT_MODEL), card_path(model))
     shutil.copy(trees_path(DEFAULT_MODEL), tmp_path / "default.trees.npz")  # the name the card gives

@@ -267,6 +267,7 @@ def build_options(args) -> dict:
     elif task == "predict":
         model = getattr(args, "hotspot_model", None)
         options["hotspot_model"] = str(Path(model).expanduser().resolve()) if model else None
+        options["predictor"] = getattr(args, "predictor", "model")
     else:
         raise ValueError(f"unknown task {task!r}: choose from {', '.join(TASKS)}")
     return _normal(options)

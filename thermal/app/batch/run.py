@@ -173,7 +173,8 @@ def run_case(case: Case, task: str, options: dict, out: str | Path, threads: int
                     row.update(_solution_row(sol))
                 elif task == "predict":
                     doc = predict_to(floorplan, model, stage, model_path=options.get("hotspot_model"),
-                                     png=options.get("png", True))
+                                     png=options.get("png", True),
+                                     predictor=options.get("predictor", "model"))
                     top = doc["hotspots"][0] if doc["hotspots"] else {}
                     row.update(method="predict", hotspots=len(doc["hotspots"]),
                                hottest_predicted_K=top.get("temperature"),
