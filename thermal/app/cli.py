@@ -120,6 +120,12 @@ def cmd_generate(args) -> int:
     return main_generate(args)
 
 
+def cmd_label_stacks(args) -> int:
+    from hotspot_ml.stack_labels import main_label_stacks
+
+    return main_label_stacks(args)
+
+
 def cmd_train(args) -> int:
     from hotspot_ml.train import main_train
 
@@ -308,6 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=positive_int, default=1)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(run=cmd_generate)
+
+    p = sub.add_parser("label-stacks", help="generated packages and 3D stacks, solved to convergence "
+                                             "beside their cheap physics (labels for a stack model)")
+    p.add_argument("--samples", type=positive_int, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=positive_int, default=1)
+    p.add_argument("--tol", type=relative_tolerance, default=2e-3,
+                   help="the converged solves' tolerance, relative to the peak rise (default 2e-3)")
+    p.add_argument("--out", type=Path, required=True, help="directory for labels.npz and cases.json")
+    p.set_defaults(run=cmd_label_stacks)
 
     p = sub.add_parser("train", help="train the hotspot model on synthetic floorplans")
     p.add_argument("--samples", type=positive_int, required=True)
