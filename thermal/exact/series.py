@@ -520,25 +520,34 @@ def _sources_of(floorplan: Floorplan, model, face: int) -> _Sources:
 def _coefficient_matrix(src: _Sources, size, model, mx: int, my: int, face: int = 0) -> np.ndarray:
     """c_mn for m < mx, n < my: sum over power layers j of Q_j,mn G_face,j(alpha_m^2 + beta_n^2);
     for the lumped die (Xc^T S Yc) / (k t (alpha_m^2 + beta_n^2) + h)."""
+    return _coefficient_matrices(src, size, model, mx, my, [face])[0]
+
+
+def _coefficient_matrices(src: _Sources, size, model, mx: int, my: int, faces: list) -> list:
+    """:func:`_coefficient_matrix` for several faces at once: each source layer's ``Q`` block
+    is formed once and weighted by every face's response (the source integrals are most of
+    the work)."""
     a2 = (np.arange(mx) * np.pi / size[0]) ** 2
     b2 = (np.arange(my) * np.pi / size[1]) ** 2
-    coef = np.zeros((mx, my))
+    coefs = [np.zeros((mx, my)) for _ in faces]
     # Row chunks: each is written once, scaled while in cache, and lambda^2 never exists at
     # full size.
     step = max(1, CHUNK_BYTES // (8 * my))
     factors = [_source_factors(part, size, mx, my) for part, _ in src.parts]
     for s in range(0, mx, step):
-        block = coef[s:s + step]
         lam2 = a2[s:s + step, None] + b2[None, :]
         if isinstance(model, Stack):
-            g = face_responses(model, lam2)[face]
+            g = face_responses(model, lam2)
             for (left, right), (_, j) in zip(factors, src.parts):
-                block += (left[s:s + step] @ right) * g[j]
+                q = left[s:s + step] @ right
+                for coef, face in zip(coefs, faces):
+                    coef[s:s + step] += q * g[face][j]
         else:
             left, right = factors[0]
+            block = coefs[0][s:s + step]
             np.matmul(left[s:s + step], right, out=block)
             block /= model.sheet_conductance * lam2 + model.htc
-    return coef
+    return coefs
 
 
 def _source_factors(src: "_SourceIntervals", size, mx: int, my: int):
@@ -560,14 +569,28 @@ def truncated_rises_on_grid(floorplan: Floorplan, model: LumpedDie, modes: list[
     A cheap physics estimate (no convergence control): the coefficients are formed once for
     the largest truncation, ``O(intervals Mx My + nx ny log)``.
     """
+    return truncated_faces_on_grid(floorplan, model, modes, grids, [face])[0]
+
+
+def truncated_faces_on_grid(floorplan: Floorplan, model, modes: list[tuple[int, int]],
+                            grids: list[tuple[int, int]], faces: list[int]) -> list[list[np.ndarray]]:
+    """:func:`truncated_rises_on_grid` on several power layers' faces at once (per face, the
+    list over ``modes``): the source integrals, most of the work, are formed once."""
     if isinstance(model, Stack):  # the cheap physics: the nearest stack with a series
         model = exact_stack(model, floorplan, strict=False)
     x0, y0, x1, y1 = (float(v) for v in floorplan.die)
     mx, my = max(m[0] for m in modes), max(m[1] for m in modes)
-    coef = _coefficient_matrix(_sources_of(floorplan, model, face), (x1 - x0, y1 - y0), model, mx, my,
-                               face)
-    return [np.ascontiguousarray(_dct_grid(_fold(_fold(coef[:a, :b], nx - 1, 0), ny - 1, 1)).T)
-            for (a, b), (nx, ny) in zip(modes, grids, strict=True)]
+    # The sources of every power layer (a face's own layer counts even without power).
+    src = _sources_of(floorplan, model, faces[0]) if len(faces) == 1 else _all_sources(floorplan, model)
+    coefs = _coefficient_matrices(src, (x1 - x0, y1 - y0), model, mx, my, list(faces))
+    return [[np.ascontiguousarray(_dct_grid(_fold(_fold(coef[:a, :b], nx - 1, 0), ny - 1, 1)).T)
+             for (a, b), (nx, ny) in zip(modes, grids, strict=True)] for coef in coefs]
+
+
+def _all_sources(floorplan: Floorplan, model) -> _Sources:
+    """Every power layer's sources (those without power too: each is some face's own)."""
+    return _Sources([(_SourceIntervals(model.layers[k].floorplan), j)
+                     for j, k in enumerate(model.power_layers)])
 
 def _interval_integrals(intervals: np.ndarray, size: float, modes: int) -> np.ndarray:
     """(eps_m / size) * integral of cos(m pi s / size) over each interval, shape (U, modes).
