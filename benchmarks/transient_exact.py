@@ -24,18 +24,9 @@ sys.path.insert(0, str(ROOT))
 ROWS = 60
 
 
-def switching_rows() -> np.ndarray:
-    """Hot and warm units take turns every 5 rows; the rest always on (W)."""
-    rows = np.zeros((ROWS, 3))
-    rows[:, 2] = 0.5
-    turn = (np.arange(ROWS) // 5) % 2
-    rows[turn == 0, 0] = 3.0
-    rows[turn == 1, 1] = 2.5
-    return rows
-
-
 def main(argv=None) -> int:
     from meshes.locate import PointLocator
+    from tests.thermal.app.test_transient_exact import switching_rows
     from tests.thermal.physics.test_stack_solver import small_floorplan, three_layers
     from thermal.app.transient import prepare_transient
     from thermal.exact.transient import TransientSeries
@@ -44,7 +35,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--substeps", type=int, default=4, help="TR-BDF2 steps per row")
     args = ap.parse_args(argv)
-    rows, fp = switching_rows(), small_floorplan()
+    rows, fp = switching_rows(ROWS), small_floorplan()
     cases = [("uniform", {"resolution": 64}), ("power", {"tol": 5e-3}), ("adaptive", {"tol": 5e-3})]
     table = {}
     for name in ("lumped", "stack"):

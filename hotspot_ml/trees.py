@@ -177,13 +177,13 @@ def export_trees(regressor, model_path: str | Path) -> dict:
     return {"trees_file": path.name, "trees_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
-def load_trees(model_path: str | Path | None = None) -> tuple[TreeEnsemble, dict]:
-    """The trees named by a model's card (default: the shipped model's), checked against the
-    SHA-256 the card gives: (trees, card)."""
+def load_trees(model_path: str | Path | None = None, card: dict | None = None) -> tuple[TreeEnsemble, dict]:
+    """The trees named by a model's card (default: the shipped model's; ``card`` if already
+    read), checked against the SHA-256 the card gives: (trees, card)."""
     from hotspot_ml.card import DEFAULT_MODEL, card_path, file_sha256, read_card
 
     path = Path(model_path) if model_path is not None else DEFAULT_MODEL
-    card = read_card(path)
+    card = read_card(path) if card is None else card
     name, digest = card.get("trees_file"), card.get("trees_sha256")
     if not isinstance(name, str) or not isinstance(digest, str) or Path(name).name != name:
         raise InputError(card_path(path), "the model card names no trees file")
@@ -222,8 +222,9 @@ def cached_predictor(model_path: str | Path | None = None) -> tuple[object, dict
     if key in _CACHE:
         return (*_CACHE[key], 0.0)
     start = time.perf_counter()
-    if "trees_file" in read_card(file):
-        _CACHE[key] = load_trees(file)
+    card = read_card(file)
+    if "trees_file" in card:
+        _CACHE[key] = load_trees(file, card)
     else:
         from hotspot_ml.model import load_model
 

@@ -84,12 +84,16 @@ def cmd_solve(args) -> int:
 def cmd_predict(args) -> int:
     from thermal.app.tasks import predict_to
 
+    if args.trace:
+        from thermal.app.transient import require_trace
+
+        require_trace(args.power)
     floorplan, model = load_inputs(args)
     trace = None
     if args.trace:
         from thermal.app.transient import trace_rows
 
-        trace = trace_rows(args, floorplan, model)
+        trace = trace_rows(args, floorplan, model)[1:]
     doc = predict_to(floorplan, model, args.out, model_path=args.hotspot_model, png=not args.no_png,
                      trace=trace, predictor=args.predictor)
     hotspots, seconds = doc["hotspots"], doc["timing"]["predict_s"]

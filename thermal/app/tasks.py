@@ -47,8 +47,7 @@ def solve_to(floorplan, model, directory: str | Path, *, mesh: str = "uniform",
 
     start = time.perf_counter() if start is None else start
     if critical:
-        fps = [layer.floorplan for layer in model.layers if layer.floorplan is not None] \
-            if hasattr(model, "layers") else []
+        fps = [model.layers[i].floorplan for i in model.power_layers] if hasattr(model, "layers") else []
         known = {n for fp in [floorplan, *fps] for n in fp.names}
         unknown = [n for n in critical if n not in known]
         if unknown:

@@ -138,8 +138,10 @@ class TransientRun:
         return self.integrator.temperature(self.state if state is None else state)
 
     def summary(self, n_rows: int) -> dict:
+        from thermal.physics.transient import TRBDF2
+
         i = self.integrator
-        reduced = not hasattr(i, "substeps")
+        reduced = not isinstance(i, TRBDF2)
         return {"mesh": self.mesh_info, "timing": self.timing,
                 "integrator": "reduced" if reduced else "trbdf2",
                 "steps": n_rows if reduced else n_rows * self.substeps,
@@ -605,17 +607,21 @@ def screen_trace(floorplan: Floorplan, model, rows: np.ndarray, interval: float,
 
 
 # ------------------------------------------------------------------------------ command line
-def trace_rows(args, floorplan: Floorplan, model) -> tuple[np.ndarray, float]:
-    """The trace's rows (watts per source, in :func:`trace_sources` order) and the length of a
-    row, from the command line (``--power`` must be a ``.ptrace``)."""
+def require_trace(power) -> None:
+    """A one-line error unless ``--power`` is a power trace (checked before reading anything)."""
+    if power is None or Path(power).suffix.lower() != ".ptrace":
+        raise InputError(str(power or "--power"), "a transient needs a power trace (.ptrace): "
+                         "one row per sampling interval")
+
+
+def trace_rows(args, floorplan: Floorplan, model) -> tuple[list, np.ndarray, float]:
+    """The trace's source names and rows (watts per source, in :func:`trace_sources` order) and
+    the length of a row, from the command line (:func:`require_trace` first)."""
     from thermal.io.hotspot import read_ptrace
 
-    if args.power is None or Path(args.power).suffix.lower() != ".ptrace":
-        raise InputError(str(args.power or "--power"), "a transient needs a power trace (.ptrace): "
-                         "one row per sampling interval")
     names = [name for _, name in trace_sources(model, floorplan)]
     rows = read_ptrace(args.power, names).rows
-    return rows, args.sampling_interval or _package_interval(args) or HOTSPOT_INTERVAL
+    return names, rows, args.sampling_interval or _package_interval(args) or HOTSPOT_INTERVAL
 
 
 def main_transient(args) -> int:
@@ -623,12 +629,9 @@ def main_transient(args) -> int:
     from thermal.app.inputs import load_inputs
 
     start = time.perf_counter()
-    if args.power is None or Path(args.power).suffix.lower() != ".ptrace":
-        raise InputError(str(args.power or "--power"), "a transient needs a power trace (.ptrace): "
-                         "one row per sampling interval")
+    require_trace(args.power)
     floorplan, model = load_inputs(args)
-    names = [name for _, name in trace_sources(model, floorplan)]
-    rows, interval = trace_rows(args, floorplan, model)
+    names, rows, interval = trace_rows(args, floorplan, model)
     doc = transient_to(floorplan, model, rows, names, interval, args.out, mesh=args.mesh,
                        tol=args.tol, resolution=args.resolution, integrator=args.integrator,
                        substeps=args.substeps,

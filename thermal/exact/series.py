@@ -508,12 +508,15 @@ class _Sources:
         self.min_side = tuple(min(p.min_side[a] for p, _ in parts) for a in (0, 1))
 
 
-def _sources_of(floorplan: Floorplan, model, face: int) -> _Sources:
+def _sources_of(floorplan: Floorplan, model, faces) -> _Sources:
+    """The power layers that heat ``faces`` (one index or several): those with power, and each
+    face's own layer."""
     if not isinstance(model, Stack):
         return _Sources([(_SourceIntervals(floorplan), 0)])
+    faces = {faces} if isinstance(faces, int) else set(faces)
     parts = [(_SourceIntervals(model.layers[k].floorplan), j)
              for j, k in enumerate(model.power_layers)
-             if model.layers[k].floorplan.total_power != 0 or j == face]
+             if model.layers[k].floorplan.total_power != 0 or j in faces]
     return _Sources(parts)
 
 
@@ -580,17 +583,11 @@ def truncated_faces_on_grid(floorplan: Floorplan, model, modes: list[tuple[int, 
         model = exact_stack(model, floorplan, strict=False)
     x0, y0, x1, y1 = (float(v) for v in floorplan.die)
     mx, my = max(m[0] for m in modes), max(m[1] for m in modes)
-    # The sources of every power layer (a face's own layer counts even without power).
-    src = _sources_of(floorplan, model, faces[0]) if len(faces) == 1 else _all_sources(floorplan, model)
+    src = _sources_of(floorplan, model, faces)
     coefs = _coefficient_matrices(src, (x1 - x0, y1 - y0), model, mx, my, list(faces))
     return [[np.ascontiguousarray(_dct_grid(_fold(_fold(coef[:a, :b], nx - 1, 0), ny - 1, 1)).T)
              for (a, b), (nx, ny) in zip(modes, grids, strict=True)] for coef in coefs]
 
-
-def _all_sources(floorplan: Floorplan, model) -> _Sources:
-    """Every power layer's sources (those without power too: each is some face's own)."""
-    return _Sources([(_SourceIntervals(model.layers[k].floorplan), j)
-                     for j, k in enumerate(model.power_layers)])
 
 def _interval_integrals(intervals: np.ndarray, size: float, modes: int) -> np.ndarray:
     """(eps_m / size) * integral of cos(m pi s / size) over each interval, shape (U, modes).

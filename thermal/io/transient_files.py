@@ -475,11 +475,14 @@ class PeakCsvWriter(_RowWriter):
         The file; it appears only when the writer is closed without error.
     """
 
+    #: The header row.
+    COLUMNS = PEAK_COLUMNS
+
     def __init__(self, path: PathLike):
         self.rows_written = 0
         self._file = AtomicTextFile(path)
         self._csv = csv.writer(self._file, lineterminator="\n")
-        self._csv.writerow(PEAK_COLUMNS)
+        self._csv.writerow(self.COLUMNS)
 
     def write_row(self, time_s: float, temperature_K: float, x: float, y: float, layer: int,
                   block: str | None) -> None:
@@ -534,11 +537,7 @@ class HotspotsCsvWriter(PeakCsvWriter):
     writes and checks them.
     """
 
-    def __init__(self, path: PathLike):
-        self.rows_written = 0
-        self._file = AtomicTextFile(path)
-        self._csv = csv.writer(self._file, lineterminator="\n")
-        self._csv.writerow(HOTSPOT_COLUMNS)
+    COLUMNS = HOTSPOT_COLUMNS
 
     def write_row(self, time_s: float, temperature_K: float, x: float, y: float, layer: int,
                   block: str | None) -> None:

@@ -313,7 +313,7 @@ def _critical_targets(sol: Solution, names) -> list:
     out = []
     for name in names:
         for i in faces:
-            fp = sol.face_solution(i).floorplan if hasattr(sol, "faces") else sol.floorplan
+            fp = sol.faces[i].floorplan if hasattr(sol, "faces") else sol.floorplan
             if name in fp.names:
                 out.append((i, fp.names.index(name), name))
                 break

@@ -12,11 +12,11 @@ from thermal.geometry.lumped import LumpedDie
 ROWS = 30
 
 
-def switching_rows() -> np.ndarray:
+def switching_rows(n: int = ROWS) -> np.ndarray:
     """Hot and warm units take turns every 5 rows; the rest always on (W)."""
-    rows = np.zeros((ROWS, 3))
+    rows = np.zeros((n, 3))
     rows[:, 2] = 0.5
-    turn = (np.arange(ROWS) // 5) % 2
+    turn = (np.arange(n) // 5) % 2
     rows[turn == 0, 0] = 3.0
     rows[turn == 1, 1] = 2.5
     return rows
