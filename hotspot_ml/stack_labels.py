@@ -7,15 +7,16 @@ the cheap physics beside every label.
    ``SeedSequence(S)`` (so results do not depend on ``W``, and any case is drawn again from its
    seed alone: the files keep the seed, not the stack);
 2. per case, in parallel (joblib, with a progress bar): the converged solve (the ``power`` mesh
-   at ``--tol``, 2e-3 of the peak rise by default; its energy balance is recorded) and the
-   physics (:func:`hotspot_ml.predict.physics_prediction`), both on the same ``points`` x
+   at ``--tol``, 2e-3 of the peak rise by default; its energy balance is recorded), the
+   physics (:func:`hotspot_ml.predict.physics_prediction`) and the series alone
+   (:func:`hotspot_ml.predict.series_prediction`), all on the same ``points`` x
    ``points`` grid over the die on every power layer's face (``points`` along the die's longer
    side, ``nx`` x ``ny`` in all);
-3. ``DIR/labels.npz``: ``solved`` and ``physics`` (cases x faces x points x points, K of rise,
+3. ``DIR/labels.npz``: ``solved``, ``physics`` and ``series`` (cases x faces x points x points, K of rise,
    float32; a case's grid in ``[:ny, :nx]``, NaN elsewhere and for the faces a case has not),
    ``power_layers`` per case; ``DIR/cases.json``: per case its seed
-   (entropy and spawn key), style, blocks, power layers, die and grid, peak rise, the physics' largest error
-   in % of the peak rise per face, solve time and mesh size. A case whose solve fails is listed
+   (entropy and spawn key), style, blocks, power layers, die and grid, peak rise, the physics'
+   and the series' largest errors in % of the peak rise per face, solve time and mesh size. A case whose solve fails is listed
    with its error and has NaN labels.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ MAX_FACES = 4
 def label_stack(child: np.random.SeedSequence, index: int, points: int = POINTS,
                 tol: float = LABEL_TOL, blocks: int | None = None) -> dict:
     """One generated stack, solved and predicted on its power layers' faces."""
-    from hotspot_ml.predict import physics_prediction
+    from hotspot_ml.predict import physics_prediction, series_prediction
     from hotspot_ml.stacks import random_stack
     from thermal.app.simulate import solve
     from thermal.threads import one_thread
@@ -49,24 +50,27 @@ def label_stack(child: np.random.SeedSequence, index: int, points: int = POINTS,
            "style": style, "blocks": len(fp.names), "power_layers": len(stack.power_layers)}
     solved = np.full((MAX_FACES, points, points), np.nan, np.float32)
     physics = np.full((MAX_FACES, points, points), np.nan, np.float32)
+    series = np.full((MAX_FACES, points, points), np.nan, np.float32)
     start = time.perf_counter()
     try:
         with one_thread("blas"):
             sol = solve(fp, stack, mesh="power", tol=tol)
         out.update(solve_s=time.perf_counter() - start, prisms=int(sol.mesh_info.get("prisms", 0)),
                    energy_balance_rel=float(sol.energy_balance_rel))
-        pred = physics_prediction(fp, stack, points)
-        errors = []
+        pred, cut = physics_prediction(fp, stack, points), series_prediction(fp, stack, points)
+        errors, cut_errors = [], []
         ny, nx = pred.rise.shape  # points along the die's longer side
         out.update(nx=nx, ny=ny, die=[float(v) for v in fp.die])
-        for i, (_, rise) in enumerate(pred.layers):
+        for i, ((_, rise), (_, plain)) in enumerate(zip(pred.layers, cut.layers)):
             face = sol.face_solution(i).rise_on_grid(pred.xs, pred.ys)
-            solved[i, :ny, :nx], physics[i, :ny, :nx] = face, rise
+            solved[i, :ny, :nx], physics[i, :ny, :nx], series[i, :ny, :nx] = face, rise, plain
             errors.append(100 * float(np.abs(rise - face).max() / face.max()))
-        out.update(peak_rise=float(np.nanmax(solved)), physics_max_error_pct=errors)
+            cut_errors.append(100 * float(np.abs(plain - face).max() / face.max()))
+        out.update(peak_rise=float(np.nanmax(solved)), physics_max_error_pct=errors,
+                   series_max_error_pct=cut_errors)
     except Exception as exc:  # a case that cannot be solved is reported, not fatal to the run
         out.update(error=f"{exc.__class__.__name__}: {exc}")
-    out["solved"], out["physics"] = solved, physics
+    out["solved"], out["physics"], out["series"] = solved, physics, series
     return out
 
 
@@ -86,13 +90,14 @@ def label_stacks(samples: int, seed: int, out: str | Path, workers: int = 1, pro
     cases.sort(key=lambda c: c["index"])
     arrays = {"solved": np.stack([c.pop("solved") for c in cases]),
               "physics": np.stack([c.pop("physics") for c in cases]),
+              "series": np.stack([c.pop("series") for c in cases]),
               "power_layers": np.array([c["power_layers"] for c in cases], np.int8)}
     tmp = out / "labels.npz.partial"
     with open(tmp, "wb") as f:
         np.savez_compressed(f, **arrays)
     tmp.replace(out / "labels.npz")
     doc = {"format": "thermesh-stack-labels", "version": 1, "seed": seed, "samples": samples,
-           "points": points, "tol": tol, "cases": cases}
+           "points": points, "tol": tol, "blocks": blocks, "cases": cases}
     (out / "cases.json").write_text(json.dumps(doc, indent=1) + "\n")
     return cases
 

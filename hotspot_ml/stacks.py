@@ -155,14 +155,14 @@ def _bond_layer(rng: np.random.Generator, die: tuple, name: str, cells: tuple[in
 
 
 def _scaled_power(rng: np.random.Generator, stack: Stack) -> Stack:
-    """Every power scaled by one factor so that the cheap physics' peak rise (the truncated
-    series of the nearest equal-footprint stack, every power layer) is log-uniform on
+    """Every power scaled by one factor so that the series' peak rise (the truncated series of
+    the nearest equal-footprint stack, every power layer) is log-uniform on
     [20, 120] K. (A mean-rise rule, P times the stack's series resistance, left hot units of
     2000 W/cm^2 under thick dies at 900 K: spreading, not the mean, sets a die's peak.)"""
-    from hotspot_ml.predict import physics_prediction
+    from hotspot_ml.predict import series_prediction
 
     first = stack.layers[stack.power_layers[0]].floorplan
-    peak = max(float(rise.max()) for _, rise in physics_prediction(first, stack, points=65).layers)
+    peak = max(float(rise.max()) for _, rise in series_prediction(first, stack, points=65).layers)
     if not peak > 0:
         return stack
     factor = _log_uniform(rng, 20.0, 120.0) / peak

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from hotspot_ml.predict import physics_prediction
+from hotspot_ml.predict import series_prediction
 from hotspot_ml.stacks import STACK_STYLES, random_stack, scaled_onto
 from thermal.app.simulate import solve
 
@@ -31,7 +31,7 @@ def test_every_style_solves_and_balances_energy(style):
     if style == "secondary":
         assert stack.layers[0].name == "pcb" and stack.top_htc > 0
     # the cheap physics' peak was set in [20, 120] K
-    peak = max(r.max() for _, r in physics_prediction(fp, stack, points=65).layers)
+    peak = max(r.max() for _, r in series_prediction(fp, stack, points=65).layers)
     assert 20 <= peak <= 120
     sol = solve(fp, stack, mesh="power", tol=5e-2)
     assert sol.energy_balance_rel < 1e-9 and sol.peak["rise"] > 0
