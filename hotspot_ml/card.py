@@ -13,6 +13,8 @@ from thermal.errors import InputError
 
 #: The shipped default model (its card is ``default.json`` beside it).
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.skops"
+#: The shipped stack model (packages and 3D stacks, :mod:`hotspot_ml.stack_train`).
+STACK_MODEL = Path(__file__).resolve().parent / "models" / "stack.skops"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -36,3 +38,13 @@ def read_card(model_path: str | Path) -> dict:
     if not isinstance(card, dict):
         raise InputError(path, "model card is not a JSON object")
     return card
+
+
+def check_kind(card: dict, kind: str, model_path) -> None:
+    """Refuse a model trained for the other kind of problem: ``"lumped"`` (the single sheet,
+    cards written before kinds existed) or ``"stack"``."""
+    found = card.get("kind", "lumped")
+    if found != kind:
+        what = {"lumped": "the lumped die (a floorplan without a stack)", "stack": "stacks"}
+        raise InputError(model_path or DEFAULT_MODEL, f"this model was trained for {what.get(found, found)}, "
+                         f"not {what[kind]}")

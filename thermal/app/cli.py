@@ -130,6 +130,12 @@ def cmd_label_stacks(args) -> int:
     return main_label_stacks(args)
 
 
+def cmd_train_stacks(args) -> int:
+    from hotspot_ml.stack_train import main_train_stacks
+
+    return main_train_stacks(args)
+
+
 def cmd_train(args) -> int:
     from hotspot_ml.train import main_train
 
@@ -263,11 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="predict hotspots from the floorplan alone (no solve)")
     add_input_arguments(p)
     p.add_argument("--hotspot-model", type=Path,
-                   help="hotspot model file (.skops with its .json card); default: shipped")
+                   help="hotspot model file (.skops with its .json card), of the problem's kind "
+                        "(lumped die or stack); default: the shipped one")
     p.add_argument("--predictor", choices=["model", "physics"], default="model",
-                   help="model (default: the hotspot model; a stack uses its physics until a "
-                        "model for stacks exists) or physics (the truncated series alone: the "
-                        "baseline the model must beat)")
+                   help="model (default: the hotspot model, the lumped die's or the stack model) "
+                        "or physics (the cheap physics alone: the baseline the model must beat)")
     p.add_argument("--trace", action="store_true",
                    help="also screen every row of the .ptrace as a transient (the reduced "
                         "transient on a coarse mesh, from the steady state of the mean row): "
@@ -328,6 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the converged solves' tolerance, relative to the peak rise (default 2e-3)")
     p.add_argument("--out", type=Path, required=True, help="directory for labels.npz and cases.json")
     p.set_defaults(run=cmd_label_stacks)
+
+    p = sub.add_parser("train-stacks", help="train the stack hotspot model on label-stacks' labels")
+    p.add_argument("--labels", type=Path, nargs="+", required=True,
+                   help="label-stacks --out directories (the last fifth of their cases is held out)")
+    p.add_argument("--out", type=Path, required=True, help="the model file (.skops; its trees and "
+                   "card are written beside it)")
+    p.set_defaults(run=cmd_train_stacks)
 
     p = sub.add_parser("train", help="train the hotspot model on synthetic floorplans")
     p.add_argument("--samples", type=positive_int, required=True)

@@ -82,7 +82,9 @@ def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Pat
         The contents of ``hotspots.json``: inputs, parameters, model, timing, hotspots (hottest
         first, each with its power layer).
     """
+    from hotspot_ml.features import POINTS
     from hotspot_ml.predict import physics_prediction
+    from hotspot_ml.stack_features import POINTS as STACK_POINTS
     from thermal.app.output import staged, write_json
     from thermal.errors import InputError
     from thermal.geometry.stack import Stack
@@ -91,22 +93,20 @@ def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Pat
     if predictor not in ("model", "physics"):
         raise InputError("--predictor", f"expected model or physics, got {predictor!r}")
     stack = isinstance(model, Stack)
-    if stack and model_path is not None:
-        raise InputError("command line", "the hotspot model is trained on the lumped die: "
-                         "with a stack, predict uses the stack's physics (no --hotspot-model)")
-    if predictor == "physics" or stack:
-        prediction, card, load_s = physics_prediction(floorplan, model), {}, 0.0
-        about = {"predictor": "physics", "method": "truncated series of the "
-                 + ("nearest equal-footprint stack" if stack else "lumped die")}
-        if stack and predictor == "model":
-            about["note"] = "no hotspot model for stacks yet: the stack's physics instead"
+    if predictor == "physics":
+        prediction, card, load_s = physics_prediction(floorplan, model, STACK_POINTS if stack else POINTS), {}, 0.0
+        about = {"predictor": "physics", "method": "the equal-footprint cut's series and the compact "
+                 "model's package correction" if stack else "the lumped die's truncated series"}
     else:
-        from hotspot_ml.predict import predict
+        from hotspot_ml.card import STACK_MODEL, check_kind
+        from hotspot_ml.predict import predict, predict_stack
         from hotspot_ml.trees import cached_predictor
 
-        regressor, card, load_s = cached_predictor(model_path)
-        prediction = predict(floorplan, model, regressor)
-        about = {"predictor": "model", "file": str(model_path or "default"), "sha256": card.get("sha256")}
+        regressor, card, load_s = cached_predictor(model_path or (STACK_MODEL if stack else None))
+        check_kind(card, "stack" if stack else "lumped", model_path)
+        prediction = (predict_stack if stack else predict)(floorplan, model, regressor)
+        about = {"predictor": "model", "kind": "stack" if stack else "lumped",
+                 "file": str(model_path or "default"), "sha256": card.get("sha256")}
     faces = prediction.layers or ((0, prediction.rise),)
     hotspots = []
     for layer, rise in faces:
