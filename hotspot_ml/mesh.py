@@ -2,14 +2,15 @@
 
 The regressor predicts the field from the floorplan alone (:mod:`hotspot_ml.predict`), sizes
 follow its curvature (:func:`hotspot_ml.predict.size_field`), and one solve follows
-(:func:`thermal.physics.adaptive.solve_with_field`). A stack, which the model has not learned, is sized
-from its cheap physics instead (the ``power`` method), and ``result.json`` says so.
+(:func:`thermal.physics.adaptive.solve_with_field`). A stack is predicted by the stack model
+(:func:`hotspot_ml.predict.predict_stack`) on every power layer's face and sized from those
+(:func:`thermal.physics.adaptive.faces_field`).
 """
 from __future__ import annotations
 
 import time
 
-from thermal.physics.adaptive import solve_stack_physics, solve_with_field
+from thermal.physics.adaptive import solve_with_field
 from thermal.physics.solution import Solution
 from thermal.geometry.stack import Stack
 
@@ -23,11 +24,7 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
     ``extra["predicted_hotspots"]``; ``result.json`` records them beside the solved field's.
     """
     if isinstance(model, Stack):
-        # The hotspot model knows the lumped die only: a stack sizes from its cheap physics.
-        sol = solve_stack_physics(floorplan, model, tol, budget, conform)
-        sol.mesh_info.update({"method": "adaptive", "sizing": sol.mesh_info["sizing"] + " (the "
-                              "hotspot model is trained on the lumped die only)"})
-        return sol
+        return solve_stack_adaptive(floorplan, model, tol, budget, regressor, conform)
     start = time.perf_counter()
     from hotspot_ml.trees import cached_predictor
     from hotspot_ml.predict import predict, size_field
@@ -47,3 +44,54 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
     sol.extra["predicted_hotspots"] = find_hotspots(prediction.xs, prediction.ys, prediction.rise,
                                                     floorplan, model.ambient)
     return sol
+
+
+#: Grid nodes along the die's longer side on which a stack's size field is estimated (the
+#: ``power`` method's): the model predicts on its own coarser grid (its training grid), and
+#: its correction to the physics is carried over bilinearly.
+SIZE_POINTS = 129
+
+
+def solve_stack_adaptive(floorplan, stack: Stack, tol: float, budget: int | None = None,
+                         regressor=None, conform: bool = False) -> Solution:
+    """A stack: sized from the cheap physics on the size grid plus the stack model's
+    correction (:func:`sized_rises`, :func:`thermal.physics.adaptive.faces_field`), then
+    :func:`thermal.physics.adaptive.solve_stack_with_field`."""
+    from hotspot_ml.card import STACK_MODEL
+    from hotspot_ml.predict import predict_stack
+    from hotspot_ml.trees import cached_predictor
+    from thermal.physics.adaptive import faces_field, solve_stack_with_field
+    from thermal.physics.hotspots import find_hotspots
+
+    start = time.perf_counter()
+    load_s = 0.0
+    if regressor is None:
+        regressor, _, load_s = cached_predictor(STACK_MODEL)
+    prediction = predict_stack(floorplan, stack, regressor)
+    xs, ys, rises = sized_rises(floorplan, stack, prediction)
+    field = faces_field(floorplan, stack, tol, xs, ys, rises)
+    timing = {"model_load_s": load_s, "predict_s": prediction.seconds,
+              "estimate_s": time.perf_counter() - start - load_s}
+    info = {"method": "adaptive", "tol": tol, "budget": budget,
+            "estimated_peak_rise": float(max(r.max() for r in rises))}
+    sol = solve_stack_with_field(floorplan, stack, field, info, timing, budget,
+                                 "the stack model: its physics on every power layer's face and "
+                                 "the trees' correction", conform)
+    sol.extra["predicted_hotspots"] = find_hotspots(prediction.xs, prediction.ys, prediction.rise,
+                                                    floorplan, stack.ambient)
+    return sol
+
+
+def sized_rises(floorplan, stack: Stack, prediction, points: int = SIZE_POINTS):
+    """The rise a stack's size field follows, per power layer's face on a ``points`` grid: the
+    physics there plus the model's correction (its prediction minus its physics on its own
+    grid), interpolated bilinearly."""
+    from hotspot_ml.predict import physics_prediction
+    from thermal.physics.compact import linear_weights
+
+    fine = physics_prediction(floorplan, stack, points)
+    wx, wy = linear_weights(prediction.xs, fine.xs), linear_weights(prediction.ys, fine.ys)
+    coarse = prediction.features.physics
+    rises = [rise + wy @ (model - physics) @ wx.T
+             for (_, rise), (_, model), (_, physics) in zip(fine.layers, prediction.layers, coarse)]
+    return fine.xs, fine.ys, rises

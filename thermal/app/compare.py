@@ -424,13 +424,14 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
     model_load_s = None
     from thermal.geometry.stack import Stack
 
-    if "adaptive" in methods and not isinstance(model, Stack):  # stacks size from physics
+    if "adaptive" in methods:
         # Once per process, as in a batch run: kept out of adaptive's time, reported apart.
         import hotspot_ml.predict  # noqa: F401  (its import is part of loading, not predicting)
+        from hotspot_ml.card import STACK_MODEL
         from hotspot_ml.trees import cached_predictor
 
         start = time.perf_counter()
-        cached_predictor()
+        cached_predictor(STACK_MODEL if isinstance(model, Stack) else None)
         model_load_s = time.perf_counter() - start
 
     jobs = [(UNIFORM, r) for r in resolutions] + [(m, t) for m in methods for t in tolerances]

@@ -78,26 +78,34 @@ def power_field(floorplan, model, tol: float, points: int = 129) -> tuple[SizeFi
 
 def _stack_power_field(floorplan, stack: Stack, tol: float, xs, ys) -> tuple[SizeField, dict]:
     """A stack's cheap physics: on the top face of every power layer, the nearest equal-footprint
-    stack's series truncated to twice the grid's modes (every power layer heats every face);
-    the curvature each face needs (its own blocks' jumps over its own sheet, and the series'
-    Hessian for the smooth part), largest over the faces, for ``tol`` of the hottest face's
-    peak rise."""
-    from thermal.exact.series import truncated_rises_on_grid
-    from thermal.physics.estimate import PowerFace
+    stack's series truncated to twice the grid's modes (every power layer heats every face),
+    sized by :func:`faces_field`."""
+    from thermal.exact.series import truncated_faces_on_grid
 
     modes = (2 * (xs.size - 1), 2 * (ys.size - 1))
-    faces = range(len(stack.power_layers))
-    rises = [truncated_rises_on_grid(floorplan, stack, [modes], [(xs.size, ys.size)], face=n)[0]
-             for n in faces]
+    faces = list(range(len(stack.power_layers)))
+    rises = [r[0] for r in truncated_faces_on_grid(floorplan, stack, [modes], [(xs.size, ys.size)], faces)]
+    return faces_field(floorplan, stack, tol, xs, ys, rises), {"estimated_peak_rise": float(rises[0].max())}
+
+
+def faces_field(floorplan, model, tol: float, xs, ys, rises) -> SizeField:
+    """Sizes for ``tol`` of the hottest face's peak rise from a field estimated on every power
+    layer's face (``rises``, (ny, nx) each on ``xs`` x ``ys``; one for the lumped die): the
+    curvature each face needs (its own blocks' jumps over its own sheet, and the field's
+    Hessian for the smooth part), largest over the faces."""
+    from thermal.physics.estimate import PowerFace
+
     tol_abs = tol * max(float(r.max()) for r in rises)
     curvature = np.zeros_like(rises[0])
-    for n, rise in zip(faces, rises):
-        layer = stack.layers[stack.power_layers[n]]
-        cells = rasterize(layer.floorplan or floorplan, xs, ys)
+    for n, rise in enumerate(rises):
+        if isinstance(model, Stack):
+            layer_fp, face = model.layers[model.power_layers[n]].floorplan or floorplan, PowerFace(model, n)
+        else:
+            layer_fp, face = floorplan, model
+        cells = rasterize(layer_fp, xs, ys)
         curvature = np.maximum(curvature, np.maximum(
-            equation_curvature(rise, cells, PowerFace(stack, n), tol_abs), grid_curvature(rise, xs, ys)))
-    return (field_from_curvature(floorplan, xs, ys, curvature, tol_abs),
-            {"estimated_peak_rise": float(rises[0].max())})
+            equation_curvature(rise, cells, face, tol_abs), grid_curvature(rise, xs, ys)))
+    return field_from_curvature(floorplan, xs, ys, curvature, tol_abs)
 
 
 def solution_field(sol: Solution, tol: float, points: int = 129) -> SizeField:
@@ -171,29 +179,24 @@ def solve_power(floorplan, model, tol: float, budget: int | None = None,
                             budget, conform=conform)
 
 
-def solve_stack_physics(floorplan, stack: Stack, tol: float, budget: int | None = None,
-                        conform: bool = False) -> Solution:
-    """A stack sized from its cheap physics (:func:`power_field`); where layers have blocks of
-    their own material, which that estimate (the nearest equal-footprint, homogeneous stack)
-    does not see, one more pass: sizes from that solution too (:func:`solution_field`, the
-    smaller of the two), and a second solve. Measured on examples/package/two_die.lcf (a TSV
-    bundle, k = 80 in 0.5): the physics alone stalled at 2.6-2.7 % of the peak rise whatever
-    the tolerance; with the pass, as ``coarse``."""
-    start = time.perf_counter()
-    physics, extra = power_field(floorplan, stack, tol)
-    info = {"method": "power", "tol": tol, "budget": budget, **extra}
-    sol = solve_with_field(floorplan, stack, physics, info, {"estimate_s": time.perf_counter() - start},
-                           budget, conform=conform)
-    sizing = "physics: the truncated series of the nearest equal-footprint stack"
+def solve_stack_with_field(floorplan, stack: Stack, field: SizeField, info: dict, timing: dict,
+                           budget: int | None, sizing: str, conform: bool = False) -> Solution:
+    """Mesh a stack to ``field`` and solve; where layers have blocks of their own material, one
+    more pass: sizes from that solution too (:func:`solution_field`, the smaller of the two),
+    and a second solve. Measured on examples/package/two_die.lcf (a TSV bundle, k = 80 in
+    0.5): the series' sizes alone stalled at 2.6-2.7 % of the peak rise whatever the
+    tolerance; with the pass, as ``coarse``."""
+    sol = solve_with_field(floorplan, stack, field, info, timing, budget, conform=conform)
     if not stack.homogeneous:
         start = time.perf_counter()
-        second = solution_field(sol, tol)
-        field = SizeField(second.xs, second.ys,
-                          np.minimum(physics(*np.meshgrid(second.xs, second.ys)), second.values))
+        second = solution_field(sol, info["tol"])
+        both = SizeField(second.xs, second.ys,
+                         np.minimum(field(*np.meshgrid(second.xs, second.ys)), second.values))
         timing = {"estimate_s": sol.timing["estimate_s"] + time.perf_counter() - start,
                   "first_solve_s": sol.timing["assemble_s"] + sol.timing["solve_s"],
-                  "mesh_s": sol.timing["mesh_s"]}
-        sol = solve_with_field(floorplan, stack, field, info, timing, budget, solves=1, conform=conform)
+                  "mesh_s": sol.timing["mesh_s"],
+                  **{k: v for k, v in sol.timing.items() if k in ("model_load_s", "predict_s")}}
+        sol = solve_with_field(floorplan, stack, both, info, timing, budget, solves=1, conform=conform)
         sizing += ", then the first solution's curvature (blocks of their own material)"
     sol.mesh_info["sizing"] = sizing
     return sol
