@@ -64,8 +64,9 @@ def trace_sources(model, floorplan: Floorplan) -> list:
 
 
 def transient_mesh(floorplan: Floorplan, model, rows: np.ndarray, sources: list, *, mesh: str,
-                   tol: float, resolution: int):
-    """The plane (or die) mesh for the envelope of the rows, and its description."""
+                   tol: float, resolution: int, interval: float | None = None):
+    """The plane (or die) mesh for the envelope of the rows (``adaptive``: for the trace's
+    screened hottest moments, :func:`screened_mesh`), and its description."""
     from thermal.app.simulate import make_mesh
     from thermal.physics.adaptive import power_field
     from thermal.physics.stack_solution import mesh_for_field
@@ -74,6 +75,8 @@ def transient_mesh(floorplan: Floorplan, model, rows: np.ndarray, sources: list,
     if mesh in ("uniform", "base"):
         plane, info = make_mesh(envelope_fp, mesh, resolution=resolution, model=envelope_model)
         return plane, info
+    if mesh == "adaptive" and interval is not None:
+        return screened_mesh(floorplan, model, rows, interval, sources, tol)
     if mesh != "power":
         # The steady method's own mesh for the envelope: it solves the envelope's steady state
         # (more than once for some) to place its elements, and that solve is thrown away.
@@ -91,6 +94,50 @@ def transient_mesh(floorplan: Floorplan, model, rows: np.ndarray, sources: list,
     plane, stats = mesh_for_field(envelope_fp, envelope_model, field)
     return plane, {"method": mesh, "tol": tol, "sizing": "power density of the rows' envelope "
                    "(each block at its largest power)", "adapt": stats, **extra}
+
+
+#: Grid nodes along the die's longer side on which a screened trace's field sizes the mesh.
+SCREEN_GRID_POINTS = 129
+
+
+def screened_mesh(floorplan: Floorplan, model, rows: np.ndarray, interval: float, sources: list,
+                  tol: float):
+    """The mesh for the trace's own hottest moments: the screen of ``thermesh predict --trace``
+    (the reduced transient on the power mesh at :data:`SCREEN_TOL`) gives every face node's
+    largest rise over the rows; sizes follow that field's curvature and the equation's bound
+    with the envelope's power (:func:`thermal.physics.adaptive.faces_field`), for ``tol`` of its
+    peak. The envelope's steady state (``power``, and the steady methods) puts every block at
+    its largest power at once, hotter and smoother than any row; the screen sees what the
+    trace does."""
+    from meshes.locate import PointLocator
+    from meshes.size_field import grid_over
+    from thermal.physics.adaptive import faces_field
+    from thermal.physics.stack_solution import mesh_for_field
+
+    start = time.perf_counter()
+    screen = prepare_transient(floorplan, model, rows, interval, mesh="power", tol=SCREEN_TOL,
+                               integrator="reduced", init="steady")
+    finder = PeakFinder(screen)
+    hottest = [np.full(len(nodes), -np.inf) for nodes in screen.faces.nodes]
+
+    def on_rows(first: int, states: np.ndarray) -> None:
+        faces, _ = finder(states)
+        for top, face in zip(hottest, faces):
+            np.maximum(top, face.max(axis=0), out=top)
+
+    screen.advance(rows, on_rows)
+    screen_s = time.perf_counter() - start
+    envelope_fp, envelope_model = with_powers(model, floorplan, sources, rows.max(axis=0))
+    xs, ys = grid_over(floorplan.die, SCREEN_GRID_POINTS)
+    grids = [PointLocator(mesh).interpolate_grid(top, xs, ys)
+             for mesh, top in zip(screen.faces.meshes, hottest)]
+    field = faces_field(envelope_fp, envelope_model, tol, xs, ys, grids)
+    plane, stats = mesh_for_field(envelope_fp, envelope_model, field)
+    return plane, {"method": "adaptive", "tol": tol, "sizing": "the trace's screened hottest "
+                   f"moments (reduced transient on the power mesh at tol {SCREEN_TOL:g}: every face "
+                   "node's largest rise over the rows)", "adapt": stats,
+                   "estimated_peak_rise": float(max(g.max() for g in grids)), "screen_s": screen_s,
+                   "screen_prisms": screen.mesh_info.get("prisms")}
 
 
 #: The time integrators: ``reduced`` (exact per row in a basis fitted to the trace) and
@@ -182,7 +229,7 @@ def prepare_transient(floorplan: Floorplan, model, rows: np.ndarray, interval: f
     start = time.perf_counter()
     sources = trace_sources(model, floorplan)
     plane, mesh_info = transient_mesh(floorplan, model, rows, sources, mesh=mesh, tol=tol,
-                                      resolution=resolution)
+                                      resolution=resolution, interval=interval)
     if isinstance(model, Stack):
         prisms = extrude(model, plane)
         system = stack_system(model, prisms)
