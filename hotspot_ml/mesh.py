@@ -48,14 +48,14 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
 
 #: Grid nodes along the die's longer side on which a stack's size field is estimated (the
 #: ``power`` method's): the model predicts on its own coarser grid (its training grid), and
-#: its correction to the physics is carried over bilinearly.
+#: what it adds to the cut's series is carried over bilinearly.
 SIZE_POINTS = 129
 
 
 def solve_stack_adaptive(floorplan, stack: Stack, tol: float, budget: int | None = None,
                          regressor=None, conform: bool = False) -> Solution:
-    """A stack: sized from the cheap physics on the size grid plus the stack model's
-    correction (:func:`sized_rises`, :func:`thermal.physics.adaptive.faces_field`), then
+    """A stack: sized from the cut's series on the size grid plus what the stack model adds
+    (:func:`sized_rises`, :func:`thermal.physics.adaptive.faces_field`), then
     :func:`thermal.physics.adaptive.solve_stack_with_field`."""
     from hotspot_ml.card import STACK_MODEL
     from hotspot_ml.predict import predict_stack
@@ -84,14 +84,15 @@ def solve_stack_adaptive(floorplan, stack: Stack, tol: float, budget: int | None
 
 def sized_rises(floorplan, stack: Stack, prediction, points: int = SIZE_POINTS):
     """The rise a stack's size field follows, per power layer's face on a ``points`` grid: the
-    physics there plus the model's correction (its prediction minus its physics on its own
-    grid), interpolated bilinearly."""
-    from hotspot_ml.predict import physics_prediction
+    cut's series there plus everything the model adds to it on its own grid (the compact
+    model's corrections and the trees', all smooth), interpolated bilinearly. The compact
+    model is not solved again."""
+    from hotspot_ml.predict import series_prediction
     from thermal.physics.compact import linear_weights
 
-    fine = physics_prediction(floorplan, stack, points)
+    fine = series_prediction(floorplan, stack, points)
     wx, wy = linear_weights(prediction.xs, fine.xs), linear_weights(prediction.ys, fine.ys)
-    coarse = prediction.features.physics
-    rises = [rise + wy @ (model - physics) @ wx.T
-             for (_, rise), (_, model), (_, physics) in zip(fine.layers, prediction.layers, coarse)]
+    coarse = prediction.features.series
+    rises = [rise + wy @ (model - series) @ wx.T
+             for (_, rise), (_, model), series in zip(fine.layers, prediction.layers, coarse)]
     return fine.xs, fine.ys, rises

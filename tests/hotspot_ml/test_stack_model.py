@@ -102,7 +102,7 @@ class _Zero:
         return np.zeros(len(X))
 
 
-def test_a_stack_is_sized_from_the_physics_on_the_size_grid_plus_the_models_correction():
+def test_a_stack_is_sized_from_the_series_on_the_size_grid_plus_what_the_model_adds():
     from hotspot_ml.mesh import sized_rises
 
     fp, stack = random_stack(np.random.default_rng(9), "package", blocks=15)
@@ -110,7 +110,9 @@ def test_a_stack_is_sized_from_the_physics_on_the_size_grid_plus_the_models_corr
     xs, ys, rises = sized_rises(fp, stack, prediction, points=65)
     fine = physics_prediction(fp, stack, 65)
     for rise, (_, physics) in zip(rises, fine.layers):
-        np.testing.assert_allclose(rise, physics, atol=1e-12)
+        # The compact corrections, interpolated from the model's grid: close to those solved on
+        # the size grid (both are bilinear from the same cells), to a small share of the peak.
+        assert np.abs(rise - physics).max() < 0.01 * physics.max()
     assert xs.size == 65 or ys.size == 65
 
 

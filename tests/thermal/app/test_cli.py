@@ -258,3 +258,19 @@ def test_solve_reports_critical_blocks_of_a_stack(tmp_path, capsys):
     assert main(["solve", str(EXAMPLES / "ev6.flp"), "--power", str(EXAMPLES / "gcc.ptrace"),
                  "--critical", "NoSuchBlock", "--out", str(bad)]) == 2
     assert "NoSuchBlock" in capsys.readouterr().err and not bad.exists()
+
+
+def test_predict_on_a_stack_uses_the_stack_model_and_refuses_a_lumped_one(tmp_path):
+    """--predictor model (default) on a stack is the stack model; a model trained for the lumped
+    die is refused with exit 2 and one line, nothing written."""
+    from hotspot_ml.model import DEFAULT_MODEL
+
+    out = tmp_path / "stack"
+    assert main(["predict", FLP, "--power", PTRACE, "--no-png", "--out", str(out)]) == 0
+    data = json.loads((out / "hotspots.json").read_text())
+    assert data["model"]["predictor"] == "model" and data["model"]["kind"] == "stack"
+    assert data["hotspots"] and data["timing"]["predict_s"] > 0
+    proc = _run_cli(["predict", FLP, "--power", PTRACE, "--hotspot-model", str(DEFAULT_MODEL),
+                     "--out", str(tmp_path / "refused")], tmp_path)
+    assert proc.returncode == 2 and "trained for the lumped die" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "refused").exists()
