@@ -290,7 +290,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", help=argparse.SUPPRESS)  # floorplans, for debugging
     args = parser.parse_args()
 
-    from hotspot_ml.trees import cached_predictor
+    from hotspot_ml.loading import cached_predictor
     from thermal import LumpedDie, SeriesSolution
     from thermal.app.compare import REPEAT_BELOW_S, REPEATS, CachedReference
     from thermal.app.output import write_json

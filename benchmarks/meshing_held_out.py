@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_GENERATED} generated floorplans")
     args = parser.parse_args()
 
-    from hotspot_ml.trees import cached_predictor
+    from hotspot_ml.loading import cached_predictor
     from hotspots import cases
 
     *_, load_s = cached_predictor()   # once per process, as in a batch run; not in the times

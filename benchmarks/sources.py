@@ -269,7 +269,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
 
-    from hotspot_ml.trees import cached_predictor
+    from hotspot_ml.loading import cached_predictor
     from thermal.app.output import write_json
 
     cached_predictor()  # once per process, as in a batch run: not in adaptive's times

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv=None) -> int:
-    from hotspot_ml.predict import stack_physics
+    from hotspot_ml.physics import stack_physics
     from hotspot_ml.stacks import STACK_STYLES, random_stack
     from thermal.app.simulate import solve
     from thermal.threads import one_thread

@@ -119,7 +119,7 @@ def handmade() -> list[tuple[str, object, object]]:
 
 def _scaled(stack, peak: float = 60.0):
     """Powers scaled so that the series' peak is ``peak`` K (as the generator's, comparable)."""
-    from hotspot_ml.predict import series_prediction
+    from hotspot_ml.physics import series_prediction
 
     first = stack.layers[stack.power_layers[0]].floorplan
     top = max(float(r.max()) for _, r in series_prediction(first, stack, 65).layers)
@@ -165,7 +165,8 @@ def scored(name: str, fp, stack, regressor, tol: float) -> list[dict]:
 
 def timing(regressor) -> dict:
     """Prediction time of a 1600-block, 2-power-layer generated 3D stack."""
-    from hotspot_ml.predict import physics_prediction, predict_stack, series_prediction
+    from hotspot_ml.physics import physics_prediction, series_prediction
+    from hotspot_ml.predict import predict_stack
     from hotspot_ml.stacks import random_stack
     from thermal.threads import one_thread
 
@@ -191,7 +192,7 @@ def timing(regressor) -> dict:
 def main(argv=None) -> int:
     from hotspot_ml.card import STACK_MODEL
     from hotspot_ml.stacks import STACK_STYLES, random_stack
-    from hotspot_ml.trees import cached_predictor
+    from hotspot_ml.loading import cached_predictor
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--generated", type=int, default=21)

@@ -26,7 +26,7 @@ def solve_adaptive(floorplan, model, tol: float, budget: int | None = None, regr
     if isinstance(model, Stack):
         return solve_stack_adaptive(floorplan, model, tol, budget, regressor, conform)
     start = time.perf_counter()
-    from hotspot_ml.trees import cached_predictor
+    from hotspot_ml.loading import cached_predictor
     from hotspot_ml.predict import predict, size_field
     from thermal.physics.hotspots import find_hotspots
 
@@ -59,7 +59,7 @@ def solve_stack_adaptive(floorplan, stack: Stack, tol: float, budget: int | None
     :func:`thermal.physics.adaptive.solve_stack_with_field`."""
     from hotspot_ml.card import STACK_MODEL
     from hotspot_ml.predict import predict_stack
-    from hotspot_ml.trees import cached_predictor
+    from hotspot_ml.loading import cached_predictor
     from thermal.physics.adaptive import faces_field, solve_stack_with_field
     from thermal.physics.hotspots import find_hotspots
 
@@ -87,7 +87,7 @@ def sized_rises(floorplan, stack: Stack, prediction, points: int = SIZE_POINTS):
     cut's series there plus everything the model adds to it on its own grid (the compact
     model's corrections and the trees', all smooth), interpolated bilinearly. The compact
     model is not solved again."""
-    from hotspot_ml.predict import series_prediction
+    from hotspot_ml.physics import series_prediction
     from thermal.physics.compact import linear_weights
 
     fine = series_prediction(floorplan, stack, points)

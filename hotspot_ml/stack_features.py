@@ -69,7 +69,7 @@ class StackFeatures:
 
 def stack_features(floorplan, stack: Stack, points: int = POINTS) -> StackFeatures:
     """The features of every power layer of ``stack`` (bound to ``floorplan``'s die)."""
-    from hotspot_ml.predict import stack_physics
+    from hotspot_ml.physics import stack_physics
     from thermal.exact.layered import local_sheet
 
     parts = stack_physics(floorplan, stack, points)

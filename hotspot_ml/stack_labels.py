@@ -38,9 +38,9 @@ MAX_FACES = 4
 def label_stack(child: np.random.SeedSequence, index: int, points: int = POINTS,
                 tol: float = LABEL_TOL, blocks: int | None = None) -> dict:
     """One generated stack, solved and predicted on its power layers' faces."""
-    from hotspot_ml.predict import physics_prediction, series_prediction
+    from hotspot_ml.physics import physics_prediction, series_prediction
     from hotspot_ml.stacks import random_stack
-    from thermal.app.simulate import solve
+    from thermal.physics.adaptive import solve_power
     from thermal.threads import one_thread
 
     rng = np.random.default_rng(child)
@@ -54,7 +54,7 @@ def label_stack(child: np.random.SeedSequence, index: int, points: int = POINTS,
     start = time.perf_counter()
     try:
         with one_thread("blas"):
-            sol = solve(fp, stack, mesh="power", tol=tol)
+            sol = solve_power(fp, stack, tol)
         out.update(solve_s=time.perf_counter() - start, prisms=int(sol.mesh_info.get("prisms", 0)),
                    energy_balance_rel=float(sol.energy_balance_rel))
         pred, cut = physics_prediction(fp, stack, points), series_prediction(fp, stack, points)

@@ -159,7 +159,7 @@ def _scaled_power(rng: np.random.Generator, stack: Stack) -> Stack:
     the nearest equal-footprint stack, every power layer) is log-uniform on
     [20, 120] K. (A mean-rise rule, P times the stack's series resistance, left hot units of
     2000 W/cm^2 under thick dies at 900 K: spreading, not the mean, sets a die's peak.)"""
-    from hotspot_ml.predict import series_prediction
+    from hotspot_ml.physics import series_prediction
 
     first = stack.layers[stack.power_layers[0]].floorplan
     peak = max(float(rise.max()) for _, rise in series_prediction(first, stack, points=65).layers)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from hotspot_ml.card import check_kind
-from hotspot_ml.predict import physics_prediction, predict_stack, stack_physics
+from hotspot_ml.physics import physics_prediction, stack_physics
+from hotspot_ml.predict import predict_stack
 from hotspot_ml.stack_features import STACK_FEATURE_NAMES, stack_features
 from hotspot_ml.stack_labels import label_stacks
 from hotspot_ml.stack_train import train_stacks

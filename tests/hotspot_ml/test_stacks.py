@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from hotspot_ml.predict import series_prediction
+from hotspot_ml.physics import series_prediction
 from hotspot_ml.stacks import STACK_STYLES, random_stack, scaled_onto
 from thermal.app.simulate import solve
 

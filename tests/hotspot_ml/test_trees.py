@@ -9,7 +9,8 @@ import pytest
 
 from hotspot_ml.card import DEFAULT_MODEL
 from hotspot_ml.model import HotspotRegressor, save_model
-from hotspot_ml.trees import TreeEnsemble, cached_predictor, load_trees, trees_path
+from hotspot_ml.loading import cached_predictor
+from hotspot_ml.trees import TreeEnsemble, load_trees, trees_path
 from thermal.errors import InputError
 
 
@@ -40,7 +41,7 @@ def test_the_shipped_model_predicts_as_its_skops_file():
 
 def test_predicting_from_the_default_model_imports_neither_scikit_learn_nor_skops():
     code = ("import sys, numpy as np\n"
-            "from hotspot_ml.trees import cached_predictor\n"
+            "from hotspot_ml.loading import cached_predictor\n"
             "trees, card, seconds = cached_predictor()\n"
             "trees.predict(np.zeros((3, trees.n_features)))\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'skops')))\n")

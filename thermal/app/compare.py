@@ -428,7 +428,7 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
         # Once per process, as in a batch run: kept out of adaptive's time, reported apart.
         import hotspot_ml.predict  # noqa: F401  (its import is part of loading, not predicting)
         from hotspot_ml.card import STACK_MODEL
-        from hotspot_ml.trees import cached_predictor
+        from hotspot_ml.loading import cached_predictor
 
         start = time.perf_counter()
         cached_predictor(STACK_MODEL if isinstance(model, Stack) else None)

@@ -83,7 +83,7 @@ def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Pat
         first, each with its power layer).
     """
     from hotspot_ml.features import POINTS
-    from hotspot_ml.predict import physics_prediction
+    from hotspot_ml.physics import physics_prediction
     from hotspot_ml.stack_features import POINTS as STACK_POINTS
     from thermal.app.output import staged, write_json
     from thermal.errors import InputError
@@ -100,7 +100,7 @@ def predict_to(floorplan, model, directory: str | Path, *, model_path: str | Pat
     else:
         from hotspot_ml.card import STACK_MODEL, check_kind
         from hotspot_ml.predict import predict, predict_stack
-        from hotspot_ml.trees import cached_predictor
+        from hotspot_ml.loading import cached_predictor
 
         regressor, card, load_s = cached_predictor(model_path or (STACK_MODEL if stack else None))
         check_kind(card, "stack" if stack else "lumped", model_path)

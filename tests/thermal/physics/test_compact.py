@@ -108,7 +108,7 @@ def test_lateral_conduction_can_be_switched_off():
 def test_the_physics_of_a_package_is_close_to_the_converged_solve():
     """The cut's series alone misses the spreader; with the compact model's corrections the
     physics is within a few % of the peak rise (measured: 1.2 %, against 8.3 % for the cut)."""
-    from hotspot_ml.predict import stack_physics
+    from hotspot_ml.physics import stack_physics
     from tests.conftest import hot_corner_floorplan
     from thermal.app.simulate import solve
 
