@@ -3,7 +3,7 @@ baseline a hotspot model for stacks must beat (issue 14).
 
 Cases from :func:`hotspot_ml.stacks.random_stack` (seeded; ``--per-style`` of each style,
 40-300 blocks a die). Per case and power layer: the physics prediction
-(:func:`hotspot_ml.predict.physics_prediction`: the exact series of the stack's equal-footprint,
+(:func:`hotspot_ml.physics.physics_prediction`: the exact series of the stack's equal-footprint,
 homogeneous cut plus the compact model's corrections for the package and the block materials)
 and that series alone, against the converged solve (``power`` at ``--tol``, 2e-3 by default,
 itself within ~0.1 % of the peak rise on the stacks measured) on the prediction's 129 x 129 grid:

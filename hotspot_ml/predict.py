@@ -20,7 +20,7 @@ def predict(floorplan, model, regressor=None, points: int = POINTS) -> Predictio
     """Predict the temperature rise of ``floorplan`` under ``model`` (a LumpedDie).
 
     ``regressor`` defaults to the shipped model, loaded once per process
-    (:func:`hotspot_ml.trees.cached_predictor`).
+    (:func:`hotspot_ml.loading.cached_predictor`).
     """
     from hotspot_ml.loading import cached_predictor
 
@@ -34,7 +34,7 @@ def predict(floorplan, model, regressor=None, points: int = POINTS) -> Predictio
 
 def predict_stack(floorplan, stack, regressor=None, points: int | None = None) -> Prediction:
     """Predict the rise on every power layer's face of ``stack``: the cheap physics
-    (:func:`physics_prediction`) plus the stack model's correction
+    (:func:`hotspot_ml.physics.physics_prediction`) plus the stack model's correction
     (:mod:`hotspot_ml.stack_features`, :mod:`hotspot_ml.stack_train`).
 
     ``regressor`` defaults to the shipped stack model, loaded once per process.

@@ -1,7 +1,7 @@
 """Features of a stack's power layers at the nodes of a grid over the die, from the floorplans and
 the structure alone (no solve of the stack itself).
 
-The cheap physics (:func:`hotspot_ml.predict.stack_physics`: the exact series of the stack's
+The cheap physics (:func:`hotspot_ml.physics.stack_physics`: the exact series of the stack's
 cut plus the compact model's corrections for the package and the block materials) is the
 first feature; the trees learn
 what it misses. Everything is dimensionless: temperatures over the face's physics peak rise P,

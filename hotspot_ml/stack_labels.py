@@ -8,8 +8,8 @@ the cheap physics beside every label.
    seed alone: the files keep the seed, not the stack);
 2. per case, in parallel (joblib, with a progress bar): the converged solve (the ``power`` mesh
    at ``--tol``, 2e-3 of the peak rise by default; its energy balance is recorded), the
-   physics (:func:`hotspot_ml.predict.physics_prediction`) and the series alone
-   (:func:`hotspot_ml.predict.series_prediction`), all on the same ``points`` x
+   physics (:func:`hotspot_ml.physics.physics_prediction`) and the series alone
+   (:func:`hotspot_ml.physics.series_prediction`), all on the same ``points`` x
    ``points`` grid over the die on every power layer's face (``points`` along the die's longer
    side, ``nx`` x ``ny`` in all);
 3. ``DIR/labels.npz``: ``solved``, ``physics`` and ``series`` (cases x faces x points x points, K of rise,
