@@ -133,3 +133,18 @@ def test_blocks_of_their_own_material_get_their_own_correction():
     assert not any(p.any() for p in package)  # every layer on the die: no package correction
     # The copper cools the upper die, most over itself (block 0 is the lower-left quarter).
     assert materials.max() <= 1e-12 and materials[0, 0] < materials[-1, -1]
+
+
+@pytest.mark.parametrize("name", ["hotspot", "two dies", "two faces"])
+def test_the_separable_solve_of_a_cut_is_the_sparse_solve(name):
+    """A stack with every layer on the die and no block materials is solved by cosine
+    transform and tridiagonal elimination: the same discrete system as the sparse one."""
+    from scipy.sparse.linalg import spsolve
+
+    from thermal.physics.compact import _separable_solve
+
+    stack = STACKS[name]()
+    grid = compact_grid(stack, 10)
+    matrix, load = compact_system(stack, grid)
+    np.testing.assert_allclose(_separable_solve(stack, grid).ravel(), spsolve(matrix.tocsc(), load),
+                               rtol=1e-9, atol=1e-12 * np.abs(load).sum())
