@@ -27,8 +27,9 @@ from hotspot_ml.stack_features import STACK_FEATURE_NAMES
 HOT_ROWS, RANDOM_ROWS = 300, 1200
 #: Fraction of the cases held out for validation.
 VALIDATION_FRACTION = 0.2
-#: The shipped stack model's parameters (chosen on the validation cases of 200 stacks).
-PARAMS = {"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 15, "l2_regularization": 1.0}
+#: The shipped stack model's parameters. On 477 training and 119 validation stacks, 60 trees
+#: of 31 leaves held the same validation ratio as 200 of 15 (0.79) at half the walk's cost.
+PARAMS = {"max_iter": 60, "learning_rate": 0.15, "max_leaf_nodes": 31, "l2_regularization": 1.0}
 
 
 def labelled_cases(labels: str | Path) -> list[dict]:
