@@ -60,7 +60,6 @@ class StackFeatures:
     physics: tuple  # per face (model layer index, physics rise (ny, nx), K)
     series: tuple  # per face the series of the cut alone (ny, nx), K
     peaks: tuple  # per face P, K
-    physics_s: float
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -88,6 +87,9 @@ def stack_features(floorplan, stack: Stack, points: int = POINTS) -> StackFeatur
     outline = stack.outline
     n = len(physics.layers)
     lengths = [local_sheet(stack, face).thermal_length for face in range(n)]
+    # Each layer of block materials rasterised once, though the faces above and below both see it.
+    contrasts = {i: _contrast_grid(layer, xs, ys) for i, layer in enumerate(stack.layers)
+                 if layer.block_conductivity is not None}
     tables = []
     for face, ((k, rise), (_, cut)) in enumerate(zip(physics.layers, series.layers)):
         p = peaks[face]
@@ -97,16 +99,16 @@ def stack_features(floorplan, stack: Stack, points: int = POINTS) -> StackFeatur
         own = cells[face]
         q_mean = max(float(own.mean.mean()), 1e-300)
         length = lengths[face]
-        below = _material_contrast(stack, k, xs, ys, +1)
+        below = _material_contrast(stack, contrasts, k, +1)
         columns = [u, cut / p, parts.package[face] / p, parts.materials[face] / p, np.hypot(gx, gy), lap, own.mean / q_mean,
                    own.high / q_mean, q_all, edge, corner,
-                   below, _material_contrast(stack, k, xs, ys, -1), _screened(below, xs, ys, length),
+                   below, _material_contrast(stack, contrasts, k, -1), _screened(below, xs, ys, length),
                    math.log(length / side),
                    math.log(max(outline[2] - outline[0], outline[3] - outline[1]) / side),
                    float(n), face / max(1, n - 1), p / max(peaks)]
         tables.append(np.column_stack([np.broadcast_to(c, u.shape).ravel() for c in columns]))
     return StackFeatures(xs, ys, tuple(tables), physics.layers, tuple(r for _, r in series.layers),
-                         tuple(peaks), physics.seconds)
+                         tuple(peaks))
 
 
 def _laplacian(u: np.ndarray, hx: float, hy: float) -> np.ndarray:
@@ -116,15 +118,15 @@ def _laplacian(u: np.ndarray, hx: float, hy: float) -> np.ndarray:
             + (p[2:, 1:-1] - 2 * u + p[:-2, 1:-1]) / hy ** 2)
 
 
-def _material_contrast(stack: Stack, layer: int, xs, ys, step: int) -> np.ndarray | float:
-    """ln(mean conductivity over each node's cell / the layer's own) of the nearest layer with
-    blocks of their own material below (``step`` +1) or above (-1) ``layer``; 0 if none."""
+def _material_contrast(stack: Stack, contrasts: dict, layer: int, step: int) -> np.ndarray | float:
+    """The contrast grid (:func:`_contrast_grid`, in ``contrasts`` by layer) of the nearest layer
+    with blocks of their own material below (``step`` +1) or above (-1) ``layer``, before the
+    next power layer; 0 if none."""
     i = layer + step
     while 0 <= i < len(stack.layers):
-        other = stack.layers[i]
-        if other.block_conductivity is not None:
-            return _contrast_grid(other, xs, ys)
-        if other.power:
+        if i in contrasts:
+            return contrasts[i]
+        if stack.layers[i].power:
             return 0.0
         i += step
     return 0.0

@@ -3,7 +3,8 @@
 Every row of the trace is an interval of constant power (``--sampling-interval``, HotSpot's
 ``sampling_intvl``). One mesh serves the whole trace: the steady methods' mesh for the
 *envelope* of the rows (each block at its largest power over the trace), so a block that is hot
-in any row gets the elements it needs then. The run starts from the ambient, the steady state of
+in any row gets the elements it needs then; or, with ``adaptive``, the mesh for the trace's own
+screened hottest moments (:func:`screened_mesh`). The run starts from the ambient, the steady state of
 the mean row (HotSpot's usual start), a uniform temperature, or a block file. The rows are
 integrated exactly in a reduced basis fitted to the trace (:mod:`thermal.physics.reduced_order`,
 the default) or in ``substeps`` TR-BDF2 steps each on the whole mesh
@@ -75,7 +76,9 @@ def transient_mesh(floorplan: Floorplan, model, rows: np.ndarray, sources: list,
     if mesh in ("uniform", "base"):
         plane, info = make_mesh(envelope_fp, mesh, resolution=resolution, model=envelope_model)
         return plane, info
-    if mesh == "adaptive" and interval is not None:
+    if mesh == "adaptive":
+        if interval is None:
+            raise ValueError("the adaptive mesh screens the trace: it needs the rows' interval")
         return screened_mesh(floorplan, model, rows, interval, sources, tol)
     if mesh != "power":
         # The steady method's own mesh for the envelope: it solves the envelope's steady state

@@ -51,7 +51,6 @@ class CompactGrid:
     die_x: slice  # the die's cells along x
     die_y: slice
     slab_layer: np.ndarray  # layer index of each slab, top (layer 0) first
-    slab_top: np.ndarray  # depth of each slab's top below layer 0's top, m
     slab_dz: np.ndarray
 
     @property
@@ -72,31 +71,23 @@ def compact_grid(stack: Stack, cells: int = CELLS) -> CompactGrid:
     boxes = np.array([stack.footprint(layer) for layer in stack.layers])
     x_edges, die_x = _axis_edges(x0, x1, h, boxes[:, 0], boxes[:, 2])
     y_edges, die_y = _axis_edges(y0, y1, h, boxes[:, 1], boxes[:, 3])
-    layer, top, dz = [], [], []
-    depth = 0.0
-    for i, lay in enumerate(stack.layers):
-        for cut in _layer_cuts(lay, h):
-            layer.append(i)
-            top.append(depth)
-            dz.append(cut)
-            depth += cut
-    return CompactGrid(x_edges, y_edges, die_x, die_y, np.array(layer), np.array(top), np.array(dz))
+    cuts = [(i, cut) for i, lay in enumerate(stack.layers) for cut in _layer_cuts(lay, h)]
+    layer, dz = (np.array(v) for v in zip(*cuts))
+    return CompactGrid(x_edges, y_edges, die_x, die_y, layer, dz)
 
 
 def _layer_cuts(layer, h: float) -> list[float]:
     """Slab thicknesses of one layer, top first: about ``h`` each, at most MAX_SLABS, with the
     active slice (if any) its own slab."""
-    t = layer.thickness
-    if layer.active_thickness is not None and layer.active_thickness < t:
-        return [layer.active_thickness] + _layer_cuts(_Thick(t - layer.active_thickness), h)
+    t, active = layer.thickness, layer.active_thickness
+    if active is not None and active < t:
+        return [active] + _even_cuts(t - active, h)
+    return _even_cuts(t, h)
+
+
+def _even_cuts(t: float, h: float) -> list[float]:
     n = int(min(MAX_SLABS, max(1, math.ceil(t / h - 1e-9))))
     return [t / n] * n
-
-
-@dataclass(frozen=True)
-class _Thick:
-    thickness: float
-    active_thickness: None = None
 
 
 def _axis_edges(lo: float, hi: float, h: float, starts: np.ndarray, ends: np.ndarray):
@@ -215,7 +206,6 @@ def _active(stack: Stack, grid: CompactGrid) -> np.ndarray:
 def compact_system(stack: Stack, grid: CompactGrid) -> tuple[sp.csr_matrix, np.ndarray]:
     """The conductance matrix (W/K) over the active cells and the power (W) in each."""
     active = _active(stack, grid)
-    ns, ny, nx = grid.shape
     dx, dy, dz = np.diff(grid.x_edges), np.diff(grid.y_edges), grid.slab_dz
     kx, kz, power = _cell_properties(stack, grid)
     number = np.full(active.shape, -1)
@@ -265,7 +255,6 @@ def _resistance(length: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 def _cell_properties(stack: Stack, grid: CompactGrid):
     """Per cell (slabs, ny, nx): in-plane and through-plane conductivity, and power (W)."""
-    ns, ny, nx = grid.shape
     kx, kz, power = np.empty(grid.shape), np.empty(grid.shape), np.zeros(grid.shape)
     for i, layer in enumerate(stack.layers):
         slabs = np.flatnonzero(grid.slab_layer == i)
