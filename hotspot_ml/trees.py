@@ -11,11 +11,19 @@ consistency (every child index inside its array, every feature index below the f
 before use. scikit-learn stays for training and for the estimator API
 (:class:`hotspot_ml.model.HotspotRegressor`); :func:`export_trees` writes this file from it.
 
-Prediction walks all samples down one tree at a time, level by level, vectorised over the
-samples: a node of HistGradientBoosting sends a sample left when its value is at most the
-threshold, or when it is missing and the node says so; the prediction is the baseline plus the
-leaves' values (the learning rate is already in them). It equals scikit-learn's to round-off
-(tested).
+A node of HistGradientBoosting sends a sample left when its value is at most the threshold, or
+when it is missing and the node says so; the prediction is the baseline plus the leaves' values
+(the learning rate is already in them). Prediction does not walk the trees: it evaluates them
+by leaf bitmasks (QuickScorer; Lucchese et al., SIGIR 2015). Number each tree's leaves left to
+right; a node a sample leaves to the right rules out the leaves of its left subtree, and the
+leaf the sample reaches is the leftmost one no node ruled out. The nodes a value sends right are
+those whose threshold is below it, so per feature and tree the leaves still possible depend only
+on where the value falls among that feature's thresholds: a table, cumulative over the sorted
+thresholds, built once at load. Prediction is then, per feature, one ``searchsorted`` and one
+table lookup ANDed into every (sample, tree) mask, vectorised over both, and the lowest set bit
+names the leaf. On the stack model (60 trees of at most 31 leaves, 4940 samples) it took 8
+against 30 ms for a level-by-level walk. It equals scikit-learn's prediction to the bit (tested,
+with missing values).
 """
 from __future__ import annotations
 
@@ -54,8 +62,9 @@ class TreeEnsemble:
         self.left, self.right = np.asarray(left, np.intp), np.asarray(right, np.intp)
         self.value, self.roots = np.asarray(value, float), np.asarray(roots, np.intp)
         self.baseline, self.n_features = float(baseline), int(n_features)
-        # Walks down each tree stop after its depth.
+        # None where a tree does not end in leaves; the masks are built only for real trees.
         self.depths = [_depth(self, r) for r in self.roots]
+        self._masks = _leaf_masks(self) if all(d is not None for d in self.depths) else None
 
     @classmethod
     def from_booster(cls, booster) -> "TreeEnsemble":
@@ -81,15 +90,21 @@ class TreeEnsemble:
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"X must be (samples, {self.n_features}), got {X.shape}")
-        rows = np.arange(X.shape[0])
+        tables, values, dtype = self._masks
+        possible = np.full((X.shape[0], values.shape[0]), np.iinfo(dtype).max, dtype=dtype)
+        for feature, thresholds, table in tables:
+            x = X[:, feature]
+            # Thresholds below the value: the nodes that send it right. Missing values take the
+            # table's last row.
+            rank = np.searchsorted(thresholds, x)
+            rank[np.isnan(x)] = thresholds.size + 1
+            possible &= table[rank]
+        lowest = possible & (~possible + possible.dtype.type(1))
+        leaf = np.frexp(lowest.astype(float))[1] - 1
+        reached = values[np.arange(values.shape[0]), leaf]
         out = np.full(X.shape[0], self.baseline)
-        for root, depth in zip(self.roots, self.depths):
-            node = np.full(X.shape[0], root)
-            for _ in range(depth):
-                x = X[rows, self.feature[node]]
-                left = (x <= self.threshold[node]) | (np.isnan(x) & self.missing_left[node])
-                node = np.where(left, self.left[node], self.right[node])
-            out += self.value[node]
+        for tree in reached.T:  # tree by tree, as scikit-learn sums them: equal to the bit
+            out += tree
         return out
 
     # ------------------------------------------------------------------ files
@@ -141,9 +156,12 @@ class TreeEnsemble:
                 or np.any(arrays["right"] >= n) or np.any(arrays["roots"] < 0) or np.any(arrays["roots"] >= n)
                 or np.any(arrays["feature"][inner] < 0) or np.any(arrays["feature"][inner] >= n_features)):
             raise InputError(path, "trees file: an index points outside its array")
-        ensemble = cls(arrays["feature"], arrays["threshold"], arrays["missing_left"], arrays["left"],
-                       arrays["right"], arrays["value"], arrays["leaf"], arrays["roots"],
-                       float(arrays["baseline"]), n_features)
+        try:
+            ensemble = cls(arrays["feature"], arrays["threshold"], arrays["missing_left"], arrays["left"],
+                           arrays["right"], arrays["value"], arrays["leaf"], arrays["roots"],
+                           float(arrays["baseline"]), n_features)
+        except ValueError as exc:
+            raise InputError(path, f"trees file: {exc}") from None
         if any(d is None for d in ensemble.depths):
             raise InputError(path, "trees file: a tree does not end in leaves (a cycle)")
         return ensemble
@@ -163,6 +181,63 @@ def _depth(trees: TreeEnsemble, root: int) -> int | None:
             return depth
         depth += 1
         level = np.concatenate([trees.left[level], trees.right[level]])
+
+
+#: Leaves a tree may have: one bit each in a 64-bit mask.
+MAX_LEAVES = 64
+
+
+def _leaf_masks(trees: TreeEnsemble) -> tuple[list, np.ndarray, type]:
+    """What :meth:`TreeEnsemble.predict` looks up: per feature the sorted thresholds of its
+    nodes and a (thresholds + 2, trees) table of the leaves still possible once a value falls
+    past so many of them (the last row: a missing value); the leaves' values (trees, leaves)
+    numbered left to right; the masks' unsigned type (32 bits when every tree fits)."""
+    n, n_trees = trees.leaf.size, trees.roots.size
+    tree, levels = np.empty(n, np.intp), []
+    frontier = trees.roots
+    tree[frontier] = np.arange(n_trees)
+    while frontier.size:
+        levels.append(frontier)
+        inner = frontier[~trees.leaf[frontier]]
+        frontier = np.concatenate([trees.left[inner], trees.right[inner]])
+        tree[frontier] = np.tile(tree[inner], 2)
+    # Leaves under each node (bottom up), then the first of them in left-to-right order (top down).
+    count = np.ones(n, np.intp)
+    for level in levels[::-1]:
+        inner = level[~trees.leaf[level]]
+        count[inner] = count[trees.left[inner]] + count[trees.right[inner]]
+    first = np.zeros(n, np.intp)
+    for level in levels:
+        inner = level[~trees.leaf[level]]
+        first[trees.left[inner]] = first[inner]
+        first[trees.right[inner]] = first[inner] + count[trees.left[inner]]
+    leaves = count[trees.roots].max()
+    if leaves > MAX_LEAVES:
+        raise ValueError(f"a tree has {leaves} leaves; at most {MAX_LEAVES} are supported")
+    dtype = np.uint32 if leaves <= 32 else np.uint64
+    inner = np.flatnonzero(~trees.leaf)
+    # Going right at a node rules out the leaves of its left subtree.
+    ruled_out = ((np.uint64(1) << count[trees.left[inner]].astype(np.uint64)) - np.uint64(1)) \
+        << first[inner].astype(np.uint64)
+    masks = (~ruled_out).astype(dtype)
+    tables = []
+    for feature in np.unique(trees.feature[inner]):
+        nodes = trees.feature[inner] == feature
+        thresholds = np.unique(trees.threshold[inner][nodes])
+        rank = np.searchsorted(thresholds, trees.threshold[inner][nodes])
+        table = np.full((thresholds.size + 2, n_trees), np.iinfo(dtype).max, dtype=dtype)
+        # A value past rank r thresholds is sent right by every node of rank below r.
+        np.bitwise_and.at(table, (rank + 1, tree[inner][nodes]), masks[nodes])
+        table[:-1] = np.bitwise_and.accumulate(table[:-1], axis=0)
+        right = ~trees.missing_left[inner][nodes]
+        missing = np.full(n_trees, np.iinfo(dtype).max, dtype=dtype)
+        np.bitwise_and.at(missing, tree[inner][nodes][right], masks[nodes][right])
+        table[-1] = missing
+        tables.append((int(feature), thresholds, table))
+    values = np.zeros((n_trees, leaves))
+    leaf = np.flatnonzero(trees.leaf)
+    values[tree[leaf], first[leaf]] = trees.value[leaf]
+    return tables, values, dtype
 
 
 def trees_path(model_path: str | Path) -> Path:

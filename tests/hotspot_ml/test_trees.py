@@ -30,6 +30,35 @@ def test_predictions_equal_scikit_learns_with_missing_values(saved):
     assert card["note"] == "test" and card["trees_file"] == "m.trees.npz"
 
 
+@pytest.mark.parametrize("leaves", [2, 33, 64])
+def test_every_mask_width_predicts_as_scikit_learn(leaves):
+    """Trees of up to 32 leaves take 32-bit masks, larger ones 64-bit; a stump has one node
+    that splits."""
+    X = np.random.default_rng(3).normal(size=(3000, 5))
+    X[::7, 2] = np.nan
+    y = np.sin(3 * X[:, 0]) + np.nan_to_num(X[:, 2]) * X[:, 1] + X[:, 3] ** 2
+    est = _booster(leaves).fit(X, y)
+    trees = TreeEnsemble.from_booster(est)
+    assert max(p[0].get_n_leaf_nodes() for p in est._predictors) == leaves
+    Z = np.random.default_rng(4).normal(size=(2000, 5)) * 2
+    Z[::3, 2], Z[::11, 4] = np.nan, np.nan
+    np.testing.assert_array_equal(trees.predict(Z), est.predict(Z))
+
+
+def test_trees_of_more_than_64_leaves_refused():
+    X = np.random.default_rng(5).normal(size=(4000, 3))
+    est = _booster(80).fit(X, np.sin(5 * X[:, 0]) * X[:, 1])
+    with pytest.raises(ValueError, match="at most 64"):
+        TreeEnsemble.from_booster(est)
+
+
+def _booster(leaves: int):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return HistGradientBoostingRegressor(max_iter=15, max_leaf_nodes=leaves, min_samples_leaf=5,
+                                         early_stopping=False, random_state=0)
+
+
 def test_the_shipped_model_predicts_as_its_skops_file():
     from hotspot_ml.model import load_model
 
