@@ -41,7 +41,9 @@ import scipy.sparse as sp
 #: pyamg's 4/3 / rho (which costs ev6 3 more).
 OMEGA_RHO = 1.7
 #: Power iterations for rho (on a similar symmetric matrix: they converge from below, within a
-#: few per cent at 15).
+#: few per cent at 15; 8 % under on a secondary-path stack at 282k unknowns, 2.04 against 2.22,
+#: still inside OMEGA_RHO's margin; twenty Lanczos steps, within 0.2 % there, saved no
+#: iteration and cost 7 % of the solve).
 RHO_ITERATIONS = 15
 
 #: Smoothing sweeps before and after each coarse correction.
@@ -50,6 +52,8 @@ SWEEPS = 2
 #: level; 0.08 keeps about twice as many coarse nodes. Measured on ev6's equal-footprint stack at
 #: 492k unknowns: 43 -> 19 iterations, solve 4.7 -> 1.9 s (0.25 broke down: 300 iterations).
 PLANE_THETA = 0.08
+#: Share of a coarse function's weight that must lie on active unknowns for it to be kept.
+RETAINED = 1e-2
 #: Stop coarsening the plane below this many plane nodes (then sparse LU).
 MAX_COARSE_PLANE = 300
 
@@ -188,8 +192,14 @@ class LineHierarchy:
         self.P, self.active, self.n_plane = [], [active], []
         for plane_P in prolongators:
             self.n_plane.append(plane_P.shape[0])
-            P = sp.kron(sp.identity(levels, format="csr"), plane_P, format="csr")
-            P = (sp.diags(active.astype(float)) @ P).tocsr()
+            full = sp.kron(sp.identity(levels, format="csr"), plane_P, format="csr")
+            P = (sp.diags(active.astype(float)) @ full).tocsr()
+            # A coarse function with almost all its weight on inactive unknowns is almost zero:
+            # its Galerkin row is near-singular (down to 1e-13 of the median diagonal on a 3D
+            # stack), and the coarsest LU then returned 1e34 and CG diverged. Dropped.
+            weight = np.asarray(abs(P).sum(axis=0)).ravel()
+            total = np.asarray(abs(full).sum(axis=0)).ravel()
+            P = (P @ sp.diags((weight >= RETAINED * total).astype(float))).tocsr()
             P.eliminate_zeros()
             active = np.diff(P.tocsc().indptr) > 0
             self.P.append(P)
@@ -218,9 +228,13 @@ def plane_prolongators(plane_laplacian: sp.csr_matrix) -> list:
     """The plane's smoothed-aggregation prolongators, finest first (pyamg)."""
     import pyamg
 
+    # Local (Gershgorin) weights for the prolongation smoother: pyamg's default estimates a
+    # spectral radius from a random start, which made the prolongators, and so CG's iteration
+    # count, change run to run.
     plane = pyamg.smoothed_aggregation_solver(plane_laplacian.tocsr(), max_coarse=MAX_COARSE_PLANE,
                                               max_levels=12,
-                                              strength=("symmetric", {"theta": PLANE_THETA}))
+                                              strength=("symmetric", {"theta": PLANE_THETA}),
+                                              smooth=("jacobi", {"weighting": "local"}))
     return [lvl.P for lvl in plane.levels[:-1]]
 
 
