@@ -193,7 +193,7 @@ def _leaf_masks(trees: TreeEnsemble) -> tuple[list, np.ndarray, type]:
     past so many of them (the last row: a missing value); the leaves' values (trees, leaves)
     numbered left to right; the masks' unsigned type (32 bits when every tree fits)."""
     n, n_trees = trees.leaf.size, trees.roots.size
-    tree, levels = np.empty(n, np.intp), []
+    tree, levels = np.full(n, -1, np.intp), []
     frontier = trees.roots
     tree[frontier] = np.arange(n_trees)
     while frontier.size:
@@ -211,11 +211,15 @@ def _leaf_masks(trees: TreeEnsemble) -> tuple[list, np.ndarray, type]:
         inner = level[~trees.leaf[level]]
         first[trees.left[inner]] = first[inner]
         first[trees.right[inner]] = first[inner] + count[trees.left[inner]]
+    # Only the nodes the roots reach count, each in one tree.
+    reached = np.concatenate(levels)
+    if np.unique(reached).size != reached.size:
+        raise ValueError("a node belongs to two trees")
     leaves = count[trees.roots].max()
     if leaves > MAX_LEAVES:
         raise ValueError(f"a tree has {leaves} leaves; at most {MAX_LEAVES} are supported")
     dtype = np.uint32 if leaves <= 32 else np.uint64
-    inner = np.flatnonzero(~trees.leaf)
+    inner = reached[~trees.leaf[reached]]
     # Going right at a node rules out the leaves of its left subtree.
     ruled_out = ((np.uint64(1) << count[trees.left[inner]].astype(np.uint64)) - np.uint64(1)) \
         << first[inner].astype(np.uint64)
@@ -235,7 +239,7 @@ def _leaf_masks(trees: TreeEnsemble) -> tuple[list, np.ndarray, type]:
         table[-1] = missing
         tables.append((int(feature), thresholds, table))
     values = np.zeros((n_trees, leaves))
-    leaf = np.flatnonzero(trees.leaf)
+    leaf = reached[trees.leaf[reached]]
     values[tree[leaf], first[leaf]] = trees.value[leaf]
     return tables, values, dtype
 

@@ -132,6 +132,7 @@ def test_an_object_array_is_refused_without_unpickling(saved, tmp_path):
     (lambda a: {"threshold": a["threshold"][:-1]}, "different lengths"),
     (lambda a: {"leaf": np.zeros_like(a["leaf"])}, "cycle"),
     (lambda a: {"value": a["value"].astype(np.int64)}, "expected kind"),
+    (lambda a: {"roots": np.r_[a["roots"], a["roots"][-1]].astype(np.int32)}, "two trees"),
 ])
 def test_inconsistent_trees_refused(saved, change, message):
     _, path = saved
