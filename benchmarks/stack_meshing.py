@@ -109,7 +109,7 @@ def packages(quick: bool) -> int:
 def _power_with_second_pass(fp, stack, judge) -> None:
     """``power``'s sizes with the second pass adaptive makes on a stack with block materials
     (sizes from the first solution too, then a second solve): what the model adds beyond
-    that pass. Rows as :func:`_rows`'; timed once."""
+    that pass. Rows as :func:`_rows` prints them; timed once."""
     import time
 
     from thermal.physics.adaptive import power_field, solve_stack_with_field

@@ -118,8 +118,7 @@ def screened_mesh(floorplan: Floorplan, model, rows: np.ndarray, interval: float
     from thermal.physics.stack_solution import mesh_for_field
 
     start = time.perf_counter()
-    screen = prepare_transient(floorplan, model, rows, interval, mesh="power", tol=SCREEN_TOL,
-                               integrator="reduced", init="steady")
+    screen = screen_run(floorplan, model, rows, interval, SCREEN_TOL)
     finder = PeakFinder(screen)
     hottest = [np.full(len(nodes), -np.inf) for nodes in screen.faces.nodes]
 
@@ -608,6 +607,13 @@ def transient_to(floorplan: Floorplan, model, rows: np.ndarray, names: list, int
 SCREEN_TOL = 2e-2
 
 
+def screen_run(floorplan: Floorplan, model, rows: np.ndarray, interval: float, tol: float):
+    """The screen's transient, set up: the reduced transient (exact per row, from the steady
+    state of the mean row) on the power mesh at ``tol``."""
+    return prepare_transient(floorplan, model, rows, interval, mesh="power", tol=tol,
+                             integrator="reduced", init="steady")
+
+
 def screen_trace(floorplan: Floorplan, model, rows: np.ndarray, interval: float, stage: Path, *,
                  tol: float = SCREEN_TOL) -> dict:
     """Every row's hottest point, streamed into ``stage / "hotspots.csv"``: the reduced
@@ -616,8 +622,7 @@ def screen_trace(floorplan: Floorplan, model, rows: np.ndarray, interval: float,
     from thermal.io.transient_files import HotspotsCsvWriter
 
     start = time.perf_counter()
-    run = prepare_transient(floorplan, model, rows, interval, mesh="power", tol=tol,
-                            integrator="reduced", init="steady")
+    run = screen_run(floorplan, model, rows, interval, tol)
     set_up = time.perf_counter() - start
     finder = PeakFinder(run)
     writer = HotspotsCsvWriter(stage / "hotspots.csv")

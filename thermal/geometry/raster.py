@@ -112,8 +112,7 @@ def _rasterize_map(floorplan, xs: np.ndarray, ys: np.ndarray) -> Raster:
     watts, density = floorplan.grid_watts, floorplan.grid_density  # bottom row first
     dx, dy = np.diff(gx), np.diff(gy)
     (x0, x1), (y0, y1) = cell_bounds(xs), cell_bounds(ys)
-    ox = np.clip(np.minimum(gx[1:], x1[:, None]) - np.maximum(gx[:-1], x0[:, None]), 0, None)
-    oy = np.clip(np.minimum(gy[1:], y1[:, None]) - np.maximum(gy[:-1], y0[:, None]), 0, None)
+    ox, oy = interval_overlaps(x0, x1, gx), interval_overlaps(y0, y1, gy)
     mean = (oy @ density @ ox.T) / np.outer(y1 - y0, x1 - x0)
     # Columns (rows) a node cell enters by more than rounding: [first, stop).
     tol = TOUCH_RTOL * max(floorplan.width, floorplan.height)
@@ -126,6 +125,12 @@ def _rasterize_map(floorplan, xs: np.ndarray, ys: np.ndarray) -> Raster:
     side = np.minimum(dx[None, :], dy[:, None])
     power, side = _strongest(*_strongest(watts, side, c0, c1, 1), r0, r1, 0)
     return Raster(xs, ys, mean, low, high, power, np.where(power > 0, side, np.inf))
+
+
+def interval_overlaps(lo: np.ndarray, hi: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Length of each interval [lo, hi] inside each cell of ``edges``, (intervals, cells)."""
+    return np.clip(np.minimum(hi[:, None], edges[None, 1:]) - np.maximum(lo[:, None], edges[None, :-1]),
+                   0.0, None)
 
 
 def _range_reduce(a: np.ndarray, first: np.ndarray, stop: np.ndarray, op, axis: int) -> np.ndarray:

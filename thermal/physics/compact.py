@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from thermal.geometry.floorplan import Floorplan
+from thermal.geometry.raster import interval_overlaps
 from thermal.geometry.stack import Stack
 
 #: Cells along the die's longer side.
@@ -296,8 +297,8 @@ def _power_in_cells(grid: CompactGrid, floorplan: Floorplan) -> np.ndarray:
     if floorplan.source_grid is not None:
         xs, ys = floorplan.source_grid
         density = floorplan.grid_density  # (rows from y's start, columns)
-        ox = _overlaps(xs[:-1], xs[1:], grid.x_edges)  # (source columns, cells)
-        oy = _overlaps(ys[:-1], ys[1:], grid.y_edges)
+        ox = interval_overlaps(xs[:-1], xs[1:], grid.x_edges)  # (source columns, cells)
+        oy = interval_overlaps(ys[:-1], ys[1:], grid.y_edges)
         return oy.T @ density @ ox
     s = floorplan.sources
     return _overlap_sums(grid, s.x0, s.y0, s.x1, s.y1, floorplan.source_density)
@@ -305,15 +306,9 @@ def _power_in_cells(grid: CompactGrid, floorplan: Floorplan) -> np.ndarray:
 
 def _overlap_sums(grid: CompactGrid, x0, y0, x1, y1, density) -> np.ndarray:
     """Sum over rectangles of density x (rectangle ∩ cell) area, per cell, (ny, nx)."""
-    ox = _overlaps(np.asarray(x0), np.asarray(x1), grid.x_edges)
-    oy = _overlaps(np.asarray(y0), np.asarray(y1), grid.y_edges)
+    ox = interval_overlaps(np.asarray(x0), np.asarray(x1), grid.x_edges)
+    oy = interval_overlaps(np.asarray(y0), np.asarray(y1), grid.y_edges)
     return (oy * np.asarray(density)[:, None]).T @ ox
-
-
-def _overlaps(lo: np.ndarray, hi: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Length of each interval [lo, hi] inside each cell of ``edges``, (intervals, cells)."""
-    return np.clip(np.minimum(hi[:, None], edges[None, 1:]) - np.maximum(lo[:, None], edges[None, :-1]),
-                   0.0, None)
 
 
 def package_correction(stack: Stack, floorplan: Floorplan, xs: np.ndarray, ys: np.ndarray,
