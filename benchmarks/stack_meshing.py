@@ -96,34 +96,12 @@ def packages(quick: bool) -> int:
         print(f"\n### {name}\n\nreference: {ref['description']}, estimated error "
               f"{100 * ref['error_estimate_K'] / ref['peak_rise_K']:.3f} % of the peak rise\n")
         _rows(result)
-        if not stack.homogeneous:
-            _power_with_second_pass(fp, stack, result["judge"])
         for target in ("0.5", "0.1"):
             print(f"- {target} %: " + _against(result, target, ("power",), speedups if target == "0.5" else None))
     print("\nAt 0.5 % of the peak rise, adaptive's speed-up over power (median; a method that never "
           "reached it counts its slowest run, a lower bound; one whose every run was below it, its fastest):")
     _medians(speedups)
     return 0
-
-
-def _power_with_second_pass(fp, stack, judge) -> None:
-    """``power``'s sizes with the second pass adaptive makes on a stack with block materials
-    (sizes from the first solution too, then a second solve): what the model adds beyond
-    that pass. Rows as :func:`_rows` prints them; timed once."""
-    import time
-
-    from thermal.physics.adaptive import power_field, solve_stack_with_field
-    from thermal.physics.metrics import errors_against
-
-    for tol in PACKAGE_TOLERANCES:
-        start = time.perf_counter()
-        field, extra = power_field(fp, stack, tol)
-        sol = solve_stack_with_field(fp, stack, field, {"method": "power", "tol": tol, "budget": None, **extra},
-                                     {"estimate_s": time.perf_counter() - start}, None, "the series")
-        seconds = time.perf_counter() - start
-        err = errors_against(sol.rise_on_grid, judge, 401)
-        print(f"| power + second pass | {tol:g} | {sol.mesh.t.shape[1]:,} | "
-              f"{err['max_error_pct_of_peak_rise']:.3f} | {seconds:.2f} |")
 
 
 def _rows(result: dict) -> None:

@@ -395,8 +395,7 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
         (:func:`summarize`), ``featured`` (the runs on the mesh figure), ``hotspots``
         (predicted, solved and exact, when ``adaptive`` ran), ``wall_s``; and ``solutions``:
         the :class:`~thermal.app.simulate.Solution` of the uniform runs and of the featured
-        method's runs, keyed by row label, for the figures; ``judge``: the reference itself
-        (what :func:`thermal.physics.metrics.errors_against` takes), for further runs.
+        method's runs, keyed by row label, for the figures.
     """
     from tqdm import tqdm
 
@@ -521,13 +520,12 @@ def compare(floorplan, model, *, methods: Sequence[str] = ADAPTIVE_METHODS,
         "hotspots": hotspots,
         "wall_s": time.perf_counter() - wall,
         "solutions": solutions,
-        "judge": ref,
     }
 
 
 def compare_json(result: dict) -> dict:
-    """The JSON part of a :func:`compare` result (everything but the solutions and the judge)."""
-    return {k: v for k, v in result.items() if k not in ("solutions", "judge")}
+    """The JSON part of a :func:`compare` result (everything but the solutions)."""
+    return {k: v for k, v in result.items() if k != "solutions"}
 
 
 # ---------------------------------------------------------------------------------- report

@@ -80,16 +80,19 @@ def transient_mesh(floorplan: Floorplan, model, rows: np.ndarray, sources: list,
         if interval is None:
             raise ValueError("the adaptive mesh screens the trace: it needs the rows' interval")
         return screened_mesh(floorplan, model, rows, interval, sources, tol)
-    if mesh != "power":
+    if mesh != "power" or (isinstance(model, Stack) and not model.homogeneous):
         # The steady method's own mesh for the envelope: it solves the envelope's steady state
-        # (more than once for some) to place its elements, and that solve is thrown away.
+        # (more than once for some; `power` too where blocks have their own material, whose
+        # series cannot see them: its second pass sizes from that solve) to place its
+        # elements, and that solve is thrown away.
         from thermal.app.simulate import solve
 
         sol = solve(envelope_fp, envelope_model, mesh=mesh, tol=tol)
         plane = sol.prisms.plane if getattr(sol, "prisms", None) is not None else sol.mesh
         return plane, {**sol.mesh_info, "method": mesh, "tol": tol,
                        "sizing": f"the steady '{mesh}' method's mesh for the rows' envelope "
-                                 "(each block at its largest power)",
+                                 "(each block at its largest power)"
+                                 + (f": {sol.mesh_info['sizing']}" if "sizing" in sol.mesh_info else ""),
                        "envelope_solve_s": sol.timing.get("total_s")}
     # Sizes from the power density of the envelope (the steady `power` method's estimate; the
     # hotspot model has not learned transients).

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from meshes.locate import PointLocator
-from tests.thermal.physics.test_stack_solver import small_floorplan, three_layers
-from thermal.app.transient import prepare_transient
+from tests.thermal.physics.test_stack_solver import small_floorplan, three_layers, tsv_stack
+from thermal.app.transient import prepare_transient, trace_sources, transient_mesh
 from thermal.exact.transient import TransientSeries
 from thermal.geometry.lumped import LumpedDie
 
@@ -53,3 +53,15 @@ def test_every_row_within_one_percent_of_the_exact_transient(model_name, mesh, o
         worst = max(worst, np.abs(locator.interpolate_grid(solved, x, y) - u).max())
         worst_peak = max(worst_peak, abs(solved.max() - u.max()))
     assert worst < 0.01 * largest and worst_peak < 0.01 * largest
+
+
+def test_the_power_mesh_of_a_stack_with_block_materials_takes_the_second_pass():
+    # The series of the cut cannot see the TSV bundle; as the steady method, the transient's
+    # `power` mesh sizes from the envelope's solution too.
+    fp = small_floorplan()
+    stack = tsv_stack().bound_to(fp)
+    rows = switching_rows(10)
+    plane, info = transient_mesh(fp, stack, rows, trace_sources(stack, fp), mesh="power", tol=5e-3,
+                                 resolution=64)
+    assert "own material" in info["sizing"] and info["envelope_solve_s"] > 0
+    assert info["solves"] == 2 and plane.t.shape[1] == info["plane_elements"]
