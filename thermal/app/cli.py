@@ -212,8 +212,10 @@ def add_transient_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mesh", default="power", choices=["power", "adaptive", "coarse", "amr", "uniform", "base"],
                         help="one mesh for the whole trace, the steady method's for the envelope of "
                              "the rows (every block at its largest power): power (from the power "
-                             "density alone, no solve; default), adaptive, coarse, amr (these solve "
-                             "the envelope's steady state to place elements), uniform, base")
+                             "density; default; on a stack with blocks of their own material also "
+                             "from the envelope's steady solution), adaptive (from the trace's "
+                             "screened hottest moments, as predict --trace), coarse, amr (these "
+                             "solve the envelope's steady state to place elements), uniform, base")
     parser.add_argument("--tol", type=relative_tolerance, default=5e-3,
                         help="adaptive meshes: target max error relative to the peak rise, and "
                              "twice the reduced integrator's (default 5e-3)")
