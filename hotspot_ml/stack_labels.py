@@ -7,7 +7,9 @@ the cheap physics beside every label.
    ``SeedSequence(S)`` (so results do not depend on ``W``, and any case is drawn again from its
    seed alone: the files keep the seed, not the stack);
 2. per case, in parallel (joblib, with a progress bar): the converged solve (the ``power`` mesh
-   at ``--tol``, 2e-3 of the peak rise by default; its energy balance is recorded), the
+   at ``--tol``, 2e-3 of the peak rise by default, with its second pass where blocks have
+   their own material: without it a generated 3D stack's labels were 1.1 % of the peak rise
+   off; its energy balance is recorded), the
    physics (:func:`hotspot_ml.physics.physics_prediction`) and the series alone
    (:func:`hotspot_ml.physics.series_prediction`), all on the same ``points`` x
    ``points`` grid over the die on every power layer's face (``points`` along the die's longer
