@@ -114,7 +114,7 @@ def stack_features(floorplan, stack: Stack, points: int = POINTS) -> StackFeatur
         q_mean = max(float(own.mean.mean()), 1e-300)
         length = lengths[face]
         below, above = _material_contrast(stack, contrasts, k, +1), _material_contrast(stack, contrasts, k, -1)
-        below_near = _screened(below, xs, ys, length)
+        below_near, below_3, below_10 = _screened(below, xs, ys, length, 3 * length, 10 * length)
         materials = parts.materials[face] / p
         my, mx = np.gradient(materials, hy, hx)
         columns = [u, cut / p, parts.package[face] / p, materials, np.hypot(gx, gy), lap, own.mean / q_mean,
@@ -123,8 +123,7 @@ def stack_features(floorplan, stack: Stack, points: int = POINTS) -> StackFeatur
                    math.log(length / side),
                    math.log(max(outline[2] - outline[0], outline[3] - outline[1]) / side),
                    float(n), face / max(1, n - 1), p / max(peaks),
-                   _screened(below, xs, ys, 3 * length), _screened(below, xs, ys, 10 * length),
-                   _screened(above, xs, ys, length), below - below_near,
+                   below_3, below_10, _screened(above, xs, ys, length)[0], below - below_near,
                    _laplacian(materials, hx, hy), np.hypot(mx, my)]
         tables.append(np.column_stack([np.broadcast_to(c, u.shape).ravel() for c in columns]))
     return StackFeatures(xs, ys, tuple(tables), physics.layers, tuple(r for _, r in series.layers),
@@ -164,13 +163,15 @@ def _contrast_grid(layer, xs, ys) -> np.ndarray:
     return np.log(np.maximum(rasterize(as_power, xs, ys).mean, 1e-3))
 
 
-def _screened(image, xs, ys, length: float):
-    """``image`` seen through a sheet of thermal length ``length``: each cosine mode of the
-    grid scaled by 1 / (1 + length^2 |k|^2) (mirror edges)."""
+def _screened(image, xs, ys, *lengths: float) -> list:
+    """``image`` seen through sheets of thermal lengths ``lengths``, one field per length: each
+    cosine mode of the grid scaled by 1 / (1 + length^2 |k|^2) (mirror edges; the forward
+    transform once for all)."""
     import scipy.fft
 
     if np.ndim(image) == 0:
-        return image
+        return [image] * len(lengths)
     ky = np.pi * np.arange(ys.size)[:, None] / (ys[-1] - ys[0])
     kx = np.pi * np.arange(xs.size)[None, :] / (xs[-1] - xs[0])
-    return scipy.fft.idctn(scipy.fft.dctn(image, type=1) / (1 + length ** 2 * (kx ** 2 + ky ** 2)), type=1)
+    modes, k2 = scipy.fft.dctn(image, type=1), kx ** 2 + ky ** 2
+    return [scipy.fft.idctn(modes / (1 + length ** 2 * k2), type=1) for length in lengths]
