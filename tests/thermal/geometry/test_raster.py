@@ -58,10 +58,10 @@ def test_power_map_cells_match_brute_force_averages():
         assert cells.low[j, i] == pytest.approx(q.min(), rel=1e-12)
 
 
-def test_a_map_read_through_its_grid_equals_its_bands():
+def test_a_map_read_through_its_grid_equals_its_cells_as_sources():
     # The separable path for power maps against the general one, on a snapped map (columns of
     # unequal width) with ties between equally strong cells.
-    from thermal.geometry.raster import _rasterize_bands, _rasterize_map
+    from thermal.geometry.raster import _rasterize_rects, _rasterize_map
 
     rng = np.random.default_rng(0)
     watts = rng.lognormal(0, 1, (37, 53))
@@ -73,7 +73,27 @@ def test_a_map_read_through_its_grid_equals_its_bands():
     assert fp.snap.count > 0 and np.ptp(np.diff(fp.source_grid[0])) > 1e-7
     for points in (9, 33, 129):
         xs, ys = grid_over(fp.die, points)
-        grid, bands = _rasterize_map(fp, xs, ys), _rasterize_bands(fp, xs, ys)
+        grid, bands = _rasterize_map(fp, xs, ys), _rasterize_rects(fp, xs, ys)
         np.testing.assert_allclose(grid.mean, bands.mean, rtol=1e-12)
         for name in ("low", "high", "strongest", "strongest_side"):
             np.testing.assert_array_equal(getattr(grid, name), getattr(bands, name))
+
+
+def test_cells_whose_edges_lie_on_tile_edges_hold_only_their_own_tiles():
+    # 8 x 8 tiles with edges k * w / 8 (rounded) and nodes every w / 4: each interior cell
+    # spans exactly 2 x 2 tiles, its edges on tile edges up to rounding. No cell may see a gap
+    # (low 0) or take a neighbouring tile's density as its extreme.
+    w = 7e-3
+    edges = np.arange(9) * (w / 8)
+    X0, Y0 = np.meshgrid(edges[:-1], edges[:-1])
+    X1, Y1 = np.meshgrid(edges[1:], edges[1:])
+    power = np.random.default_rng(4).permutation(64) + 1.0
+    fp = Floorplan.from_blocks([f"t{k}" for k in range(64)], X0.ravel(), Y0.ravel(),
+                               (X1 - X0).ravel(), (Y1 - Y0).ravel(), power)
+    cells = rasterize(fp, *grid_over(fp.die, 5))
+    density = (power / (w / 8) ** 2).reshape(8, 8)  # [row j, column i]
+    quads = density[1:7].reshape(3, 2, 8)[:, :, 1:7].reshape(3, 2, 3, 2)  # the interior cells' 2 x 2
+    np.testing.assert_allclose(cells.high[1:4, 1:4], quads.max(axis=(1, 3)), rtol=1e-12)
+    np.testing.assert_allclose(cells.low[1:4, 1:4], quads.min(axis=(1, 3)), rtol=1e-12)
+    np.testing.assert_allclose(cells.mean[1:4, 1:4], quads.mean(axis=(1, 3)), rtol=1e-12)
+    assert np.all(cells.low > 0)
