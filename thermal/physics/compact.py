@@ -143,18 +143,15 @@ RTOL = 1e-6
 def _solve(matrix: sp.csr_matrix, load: np.ndarray) -> np.ndarray:
     """Classical AMG and CG (3-8x faster than a sparse LU here, whose fill grows with the
     package's layers), checked: a solve that stalls falls back to the LU."""
-    import pyamg
-
+    from thermal.physics.solver import amg_cg
     from thermal.threads import one_thread
 
     with one_thread("blas"):
-        # A sparse LU on the coarsest level: the default pseudo-inverse of 300 unknowns was a
-        # fifth of the solve. Direct interpolation: the same iterations as classical on the
-        # 1600 + 1600-block 3D stacks of benchmarks/stack_model.py, for a fifth less time in
-        # all (package_correction 79 against 96 ms, interleaved), the answers 5e-6 K apart.
-        hierarchy = pyamg.ruge_stuben_solver(matrix, max_coarse=300, coarse_solver="splu",
-                                             interpolation="direct")
-        x = hierarchy.solve(load, tol=RTOL, accel="cg", maxiter=200)
+        # Direct interpolation: the same iterations as classical on the 1600 + 1600-block 3D
+        # stacks of benchmarks/stack_model.py, for a fifth less time in all (package_correction
+        # 79 against 96 ms, interleaved), the answers 5e-6 K apart. Coarsest level 300
+        # unknowns: 100 or 1000 were slower.
+        x, _ = amg_cg(matrix, load, RTOL, maxiter=200, max_coarse=300, interpolation="direct")
         if np.linalg.norm(load - matrix @ x) <= 10 * RTOL * np.linalg.norm(load):
             return x
         from scipy.sparse.linalg import splu
