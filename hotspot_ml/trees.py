@@ -90,19 +90,36 @@ class TreeEnsemble:
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"X must be (samples, {self.n_features}), got {X.shape}")
-        tables, values, dtype = self._masks
-        possible = np.full((X.shape[0], values.shape[0]), np.iinfo(dtype).max, dtype=dtype)
-        for feature, thresholds, table in tables:
+        # Searches once per feature, then the masks in chunks of rows small enough to stay in
+        # cache while every feature's lookup is ANDed in.
+        ranks = self._ranks(X)
+        out = np.empty(X.shape[0])
+        for start in range(0, X.shape[0], CHUNK_ROWS):
+            rows = slice(start, start + CHUNK_ROWS)
+            out[rows] = self._leaf_sum([rank[rows] for rank in ranks])
+        return out
+
+    def _ranks(self, X: np.ndarray) -> list:
+        """Per feature of the tables, where each value falls among its thresholds (the number
+        below it: the nodes that send it right); a missing value takes the table's last row."""
+        ranks = []
+        for feature, thresholds, _ in self._masks[0]:
             x = X[:, feature]
-            # Thresholds below the value: the nodes that send it right. Missing values take the
-            # table's last row.
             rank = np.searchsorted(thresholds, x)
             rank[np.isnan(x)] = thresholds.size + 1
+            ranks.append(rank)
+        return ranks
+
+    def _leaf_sum(self, ranks: list) -> np.ndarray:
+        """The prediction of the rows whose ``ranks`` are given."""
+        tables, values, dtype = self._masks
+        possible = np.full((ranks[0].size, values.shape[0]), np.iinfo(dtype).max, dtype=dtype)
+        for (_, _, table), rank in zip(tables, ranks):
             possible &= table[rank]
         lowest = possible & (~possible + possible.dtype.type(1))
         leaf = np.frexp(lowest.astype(float))[1] - 1
         reached = values[np.arange(values.shape[0]), leaf]
-        out = np.full(X.shape[0], self.baseline)
+        out = np.full(possible.shape[0], self.baseline)
         for tree in reached.T:  # tree by tree, as scikit-learn sums them: equal to the bit
             out += tree
         return out
@@ -183,6 +200,10 @@ def _depth(trees: TreeEnsemble, root: int) -> int | None:
         level = np.concatenate([trees.left[level], trees.right[level]])
 
 
+#: Rows whose leaf masks are formed together: 1024 rows of 60 trees' 32-bit masks are 240 kB,
+#: which stay in cache while the 25 features' lookups are ANDed in (all 8450 rows at once
+#: streamed 2 MB through memory per feature).
+CHUNK_ROWS = 1024
 #: Leaves a tree may have: one bit each in a 64-bit mask.
 MAX_LEAVES = 64
 
