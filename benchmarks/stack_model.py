@@ -17,7 +17,8 @@ Per face: the largest error in % of the face's peak rise for the model, the phys
 series alone; whether the predicted peak is right (within 0.5 mm, or at a point within 1 % of
 the peak rise); hotspot recall. Then the median model/physics ratio (target <= 0.7), peak-right
 fraction (>= 95 %), recall (>= 90 %), and the prediction time of a 1600-block, 2-power-layer
-stack (target < 100 ms; median of 5 after one warm-up, in process, one thread).
+stack (target < 100 ms; median and quartiles of 21 after one warm-up, the three kinds interleaved,
+in process, one thread).
 
     python benchmarks/stack_model.py [--generated 20] [--seed 12345] [--model FILE]
 """
@@ -175,18 +176,27 @@ def timing(regressor) -> dict:
         if len(stack.power_layers) == 2:
             break
     out = {"blocks": [len(stack.layers[k].floorplan.names) for k in stack.power_layers]}
+    calls = {"series": lambda: series_prediction(fp, stack, 65), "physics": lambda: physics_prediction(fp, stack, 65),
+             "model": lambda: predict_stack(fp, stack, regressor)}
+    times = {name: [] for name in calls}
     with one_thread("blas"), one_thread("openmp"):
-        for name, fn in (("series", lambda: series_prediction(fp, stack, 65)),
-                         ("physics", lambda: physics_prediction(fp, stack, 65)),
-                         ("model", lambda: predict_stack(fp, stack, regressor))):
+        for fn in calls.values():
             fn()
-            times = []
-            for _ in range(5):
+        # Interleaved, and many: this machine's speed drifts by a third within minutes, so a
+        # few runs of one after a few of the other compare phases, not code.
+        for _ in range(REPEATS):
+            for name, fn in calls.items():
                 start = time.perf_counter()
                 fn()
-                times.append(time.perf_counter() - start)
-            out[name] = float(np.median(times))
+                times[name].append(time.perf_counter() - start)
+    for name, t in times.items():
+        out[name] = float(np.median(t))
+        out[name + "_quartiles"] = tuple(float(q) for q in np.percentile(t, [25, 75]))
     return out
+
+
+#: Timed predictions of each kind (after one warm-up).
+REPEATS = 21
 
 
 def main(argv=None) -> int:
@@ -242,9 +252,10 @@ def main(argv=None) -> int:
 
 def _print_timing(regressor) -> int:
     t = timing(regressor)
-    print(f"\nprediction of a {'+'.join(map(str, t['blocks']))}-block, 2-power-layer stack (median of 5): "
-          f"series {1e3 * t['series']:.0f} ms, physics {1e3 * t['physics']:.0f} ms, "
-          f"model {1e3 * t['model']:.0f} ms (target < 100 ms)")
+    parts = [f"{name} {1e3 * t[name]:.0f} ms ({1e3 * t[name + '_quartiles'][0]:.0f}-"
+             f"{1e3 * t[name + '_quartiles'][1]:.0f})" for name in ("series", "physics", "model")]
+    print(f"\nprediction of a {'+'.join(map(str, t['blocks']))}-block, 2-power-layer stack (median of "
+          f"{REPEATS}, quartiles): {', '.join(parts)} (target < 100 ms)")
     return 0
 
 
