@@ -331,3 +331,17 @@ def test_interval_integrals_match_the_closed_form(modes):
     # Relative to each interval's largest coefficient (its width / size, ~1e-7 for 1 nm).
     scale = np.abs(expected).max(axis=1, keepdims=True)
     np.testing.assert_allclose(got / scale, expected / scale, rtol=0, atol=1e-11)
+
+
+def test_distinct_intervals_are_numpys_unique_rows():
+    from thermal.exact.series import _unique_intervals
+
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 50, 1600):
+        # Few distinct ends, so rows repeat and rows share a first end.
+        a = np.sort(rng.choice(rng.uniform(0, 1e-2, 40), (n, 2)), axis=1)
+        a[n // 2:] = a[:n - n // 2]
+        rows, inverse = np.unique(a, axis=0, return_inverse=True)
+        distinct, index = _unique_intervals(a)
+        np.testing.assert_array_equal(distinct, rows)
+        np.testing.assert_array_equal(index, inverse.ravel())
