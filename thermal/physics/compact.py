@@ -220,47 +220,42 @@ def _active(stack: Stack, grid: CompactGrid) -> np.ndarray:
 
 
 def compact_system(stack: Stack, grid: CompactGrid) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The conductance matrix (W/K) over the active cells and the power (W) in each."""
+    """The conductance matrix (W/K) over the active cells and the power (W) in each.
+
+    Written row by row straight into CSR: the active cells are numbered in the grid's order,
+    so each row's six neighbours (slab above, row before, cell before, after, row after, slab
+    below) come in the order of their columns (a COO assembly and its symmetrisation took 2.6
+    of 4.4 ms, three times per stack prediction)."""
     active = _active(stack, grid)
     dx, dy, dz = np.diff(grid.x_edges), np.diff(grid.y_edges), grid.slab_dz
     kx, kz, power = _cell_properties(stack, grid)
-    number = np.full(active.shape, -1)
-    number[active] = np.arange(np.count_nonzero(active))
-    rows, cols, vals = [], [], []
-    diag = np.zeros(active.shape)
-
-    def couple(a, b, g):
-        # a, b: index tuples of neighbouring cells; g: their conductance (0 where either is
-        # outside its footprint).
-        g = np.where(active[a] & active[b], g, 0.0)
-        diag[a] += g
-        diag[b] += g
-        rows.append(number[a].ravel())
-        cols.append(number[b].ravel())
-        vals.append(-g.ravel())
-
     half_x = _resistance(dx[None, None, :] / 2, kx)
-    gx = (dz[:, None, None] * dy[None, :, None]) / (half_x[:, :, :-1] + half_x[:, :, 1:])
-    couple((slice(None), slice(None), slice(None, -1)), (slice(None), slice(None), slice(1, None)), gx)
     half_y = _resistance(dy[None, :, None] / 2, kx)
-    gy = (dz[:, None, None] * dx[None, None, :]) / (half_y[:, :-1, :] + half_y[:, 1:, :])
-    couple((slice(None), slice(None, -1), slice(None)), (slice(None), slice(1, None), slice(None)), gy)
     area = dy[:, None] * dx[None, :]
     half_z = dz[:, None, None] / 2 / kz
-    gz = area / (half_z[:-1] + half_z[1:])
-    couple((slice(None, -1),), (slice(1, None),), gz)
+    # Each cell's conductance to each neighbour, 0 where either is outside its footprint.
+    g = np.zeros((6,) + active.shape)
+    g[5, :-1] = g[0, 1:] = np.where(active[:-1] & active[1:], area / (half_z[:-1] + half_z[1:]), 0.0)
+    g[4, :, :-1] = g[1, :, 1:] = np.where(active[:, :-1] & active[:, 1:], (dz[:, None, None] * dx[None, None, :])
+                                          / (half_y[:, :-1, :] + half_y[:, 1:, :]), 0.0)
+    g[3, :, :, :-1] = g[2, :, :, 1:] = np.where(active[:, :, :-1] & active[:, :, 1:], (dz[:, None, None] * dy[None, :, None])
+                                                / (half_x[:, :, :-1] + half_x[:, :, 1:]), 0.0)
+    diag = g.sum(axis=0)
     # The sink's bottom face and layer 0's top face convect through half a slab and the film.
     diag[-1] += np.where(active[-1], area / (half_z[-1] + 1 / stack.sink_htc), 0.0)
     if stack.top_htc > 0:
         diag[0] += np.where(active[0], area / (half_z[0] + 1 / stack.top_htc), 0.0)
-    rows = np.concatenate(rows + [number[active]])
-    cols = np.concatenate(cols + [number[active]])
-    vals = np.concatenate(vals + [diag[active]])
-    keep = (rows >= 0) & (cols >= 0)
-    n = int(number.max()) + 1
-    upper = sp.coo_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n, n)).tocsr()
-    matrix = upper + sp.triu(upper, 1).T
-    return matrix.tocsr(), power[active]
+    cells = np.flatnonzero(active)
+    number = np.cumsum(active.ravel()) - 1  # of each active cell
+    ns, ny, nx = active.shape
+    steps = (-ny * nx, -nx, -1, 0, 1, nx, ny * nx)  # the neighbours' and the cell's own, in column order
+    values = np.concatenate([-g[:3], diag[None], -g[3:]]).reshape(7, -1)[:, cells].T
+    columns = number[np.clip(cells[:, None] + np.array(steps), 0, active.size - 1)]
+    stored = values != 0
+    stored[:, 3] = True
+    indptr = np.concatenate([[0], np.cumsum(stored.sum(axis=1))])
+    matrix = sp.csr_matrix((values[stored], columns[stored], indptr), shape=(cells.size, cells.size))
+    return matrix, power[active]
 
 
 def _resistance(length: np.ndarray, k: np.ndarray) -> np.ndarray:
