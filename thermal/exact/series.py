@@ -469,7 +469,7 @@ class _SourceIntervals:
         self.x_intervals, ix = _unique_intervals(xi)
         self.y_intervals, iy = _unique_intervals(yi)
         self.density = sp.csr_matrix(
-            (floorplan.source_density[keep], (ix.ravel(), iy.ravel())),
+            (floorplan.source_density[keep], (ix, iy)),
             shape=(len(self.x_intervals), len(self.y_intervals)))
         # Smallest side among powered sources: sets the starting modes and the search grid.
         self.min_side = (float(np.min(xi[:, 1] - xi[:, 0])), float(np.min(yi[:, 1] - yi[:, 0])))

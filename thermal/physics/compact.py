@@ -247,7 +247,7 @@ def compact_system(stack: Stack, grid: CompactGrid) -> tuple[sp.csr_matrix, np.n
         diag[0] += np.where(active[0], area / (half_z[0] + 1 / stack.top_htc), 0.0)
     cells = np.flatnonzero(active)
     number = np.cumsum(active.ravel()) - 1  # of each active cell
-    ns, ny, nx = active.shape
+    _, ny, nx = active.shape
     steps = (-ny * nx, -nx, -1, 0, 1, nx, ny * nx)  # the neighbours' and the cell's own, in column order
     values = np.concatenate([-g[:3], diag[None], -g[3:]]).reshape(7, -1)[:, cells].T
     columns = number[np.clip(cells[:, None] + np.array(steps), 0, active.size - 1)]
