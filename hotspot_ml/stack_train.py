@@ -67,13 +67,17 @@ def case_rows(case: dict, rng: np.random.Generator):
     feats = stack_features(case["floorplan"], case["stack"], case["points"])
     X, y = [], []
     for table, (_, rise), peak, solved in zip(feats.tables, feats.physics, feats.peaks, case["solved"]):
-        target = ((solved - rise) / peak).ravel()
-        hot = np.argsort(-solved.ravel())[:HOT_ROWS]
-        rest = rng.choice(target.size, size=min(RANDOM_ROWS, target.size), replace=False)
-        rows = np.union1d(hot, rest)
+        rows = training_rows(solved, rng)
         X.append(table[rows])
-        y.append(target[rows])
+        y.append(((solved - rise) / peak).ravel()[rows])
     return np.concatenate(X), np.concatenate(y), feats
+
+
+def training_rows(solved: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The nodes (flat indices) of one face that train: its hottest, and a random sample."""
+    hot = np.argsort(-solved.ravel())[:HOT_ROWS]
+    rest = rng.choice(solved.size, size=min(RANDOM_ROWS, solved.size), replace=False)
+    return np.union1d(hot, rest)
 
 
 def score(case: dict, feats, regressor) -> dict:

@@ -76,6 +76,17 @@ def rasterize(floorplan, xs: np.ndarray, ys: np.ndarray) -> Raster:
     return _rasterize_rects(floorplan, xs, ys)
 
 
+def block_means(floorplan, values: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The area mean of a per-block quantity ``values`` over each node cell of the grid ``xs`` x
+    ``ys`` (a part of a cell no block covers counts 0), shape (ny, nx): the value as a power
+    per block, whose cell mean :func:`rasterize` gives exactly."""
+    from dataclasses import replace
+
+    watts = np.asarray(values, float) * floorplan.blocks.area
+    return rasterize(replace(floorplan, source_power=watts, block_power=watts, sources=floorplan.blocks,
+                             source_grid=None), xs, ys).mean
+
+
 def _rasterize_rects(floorplan, xs: np.ndarray, ys: np.ndarray) -> Raster:
     """:func:`rasterize` through the sources themselves: every (source, cell) pair that overlap
     with positive area, found from each source's range of cells (two binary searches per axis),

@@ -149,6 +149,13 @@ class Layer:
     def has_block_materials(self) -> bool:
         return self.block_conductivity is not None or self.block_heat_capacity is not None
 
+    @property
+    def block_conductivity_ratio(self) -> np.ndarray:
+        """Each block's conductivity over the layer's through-plane one (1 where the block keeps
+        the layer's); needs ``block_conductivity``."""
+        k = self.block_conductivity
+        return np.where(np.isnan(k), 1.0, k / self.conductivity_z)
+
     def as_dict(self) -> dict:
         out = {"name": self.name, "thickness": self.thickness, "conductivity": self.conductivity,
                "conductivity_z": self.conductivity_z, "heat_capacity": self.heat_capacity,

@@ -3,8 +3,8 @@ import pytest
 
 from meshes.size_field import grid_over
 from thermal.geometry.floorplan import Floorplan, PowerMap
-from thermal.geometry.raster import rasterize
-from tests.conftest import gap_floorplan, hot_corner_floorplan
+from thermal.geometry.raster import block_means, rasterize
+from tests.conftest import gap_floorplan, grid_floorplan, hot_corner_floorplan
 
 
 def _node_weights(n):
@@ -97,3 +97,15 @@ def test_cells_whose_edges_lie_on_tile_edges_hold_only_their_own_tiles():
     np.testing.assert_allclose(cells.low[1:4, 1:4], quads.min(axis=(1, 3)), rtol=1e-12)
     np.testing.assert_allclose(cells.mean[1:4, 1:4], quads.mean(axis=(1, 3)), rtol=1e-12)
     assert np.all(cells.low > 0)
+
+
+def test_block_means_average_a_per_block_value_over_each_cell():
+    # 2 x 2 blocks of 2 mm; nodes every 1 mm, so the middle node's cell straddles all four
+    # blocks equally and every other cell lies in one block or straddles two.
+    fp = grid_floorplan(2, 2)
+    values = np.array([1.0, 2.0, 3.0, 4.0])  # lower left, lower right, upper left, upper right
+    nodes = np.linspace(0, 4e-3, 5)
+    means = block_means(fp, values, nodes, nodes)
+    assert means[2, 2] == pytest.approx(2.5)
+    assert means[0, 0] == pytest.approx(1.0) and means[4, 4] == pytest.approx(4.0)
+    assert means[0, 2] == pytest.approx(1.5) and means[2, 0] == pytest.approx(2.0)
