@@ -184,27 +184,32 @@ def _interpolation(n: int) -> sp.csr_matrix:
 
 class UniformSheets:
     """The exact inverse of sheets uniform in every layer, by cosine modes: a mirrored node
-    grid's operator is diagonal in the DCT-I, leaving an m x m system per mode."""
+    grid's operator is diagonal in the DCT-I, leaving per mode a tridiagonal system across the
+    sheets, eliminated for all modes at once (a loop over the few sheets, not the modes)."""
 
     def __init__(self, sheets: Sheets):
-        ny, nx = sheets.shape
-        kt = np.array([float(c[0]) for c in sheets.in_plane])
-        v = np.array([float(c[0]) for c in sheets.vertical])
-        lam = (_mode_eigenvalues(sheets.xs)[None, :] + _mode_eigenvalues(sheets.ys)[:, None])
-        m = kt.size
-        system = np.zeros((ny, nx, m, m))
-        for a in range(m):
-            system[..., a, a] = kt[a] * lam + v[a] + (v[a - 1] if a else 0.0)
-            if a + 1 < m:
-                system[..., a, a + 1] = system[..., a + 1, a] = -v[a]
-        self.inverse_ = np.linalg.inv(system)
+        kt = [float(c[0]) for c in sheets.in_plane]
+        v = [float(c[0]) for c in sheets.vertical]
+        lam = _mode_eigenvalues(sheets.xs)[None, :] + _mode_eigenvalues(sheets.ys)[:, None]
+        # Thomas' forward sweep on the coefficients: pivots and multipliers per mode.
+        self.pivots_, self.coupling_ = [], [-c for c in v[:-1]]
+        for a in range(len(kt)):
+            diagonal = kt[a] * lam + v[a] + (v[a - 1] if a else 0.0)
+            if a:
+                diagonal = diagonal - v[a - 1] ** 2 / self.pivots_[-1]
+            self.pivots_.append(diagonal)
 
     def solve(self, density: np.ndarray) -> np.ndarray:
         """Rises (m, ny, nx), K, under power densities (m, ny, nx), W/m^2."""
         import scipy.fft
 
         modes = scipy.fft.dctn(density, type=1, axes=(1, 2))
-        return scipy.fft.idctn(np.einsum("yxab,byx->ayx", self.inverse_, modes), type=1, axes=(1, 2))
+        for a in range(1, len(self.pivots_)):
+            modes[a] -= self.coupling_[a - 1] / self.pivots_[a - 1] * modes[a - 1]
+        modes[-1] /= self.pivots_[-1]
+        for a in range(len(self.pivots_) - 2, -1, -1):
+            modes[a] = (modes[a] - self.coupling_[a] * modes[a + 1]) / self.pivots_[a]
+        return scipy.fft.idctn(modes, type=1, axes=(1, 2))
 
 
 def _mode_eigenvalues(nodes: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from scipy.sparse.linalg import spsolve
 
 from tests.conftest import grid_floorplan
 from tests.thermal.exact.test_layered import two_die_stack
+from thermal.geometry.stack import Layer, Stack
 from thermal.physics.sheets import UniformSheets, _interpolation, die_sheets, materials_share
 
 XS, YS = np.linspace(0, 4e-3, 33), np.linspace(0, 4e-3, 21)
@@ -29,12 +30,23 @@ def _density(stack):
     return np.stack([rasterize(stack.layers[i].floorplan, XS, YS).mean for i in stack.power_layers])
 
 
-def test_the_uniform_solve_is_the_sparse_solve():
-    stack = two_die_stack()
+def _three_dies():
+    layers = (Layer("top", 100e-6, 120.0, 1.6e6, power=True), Layer("bond", 20e-6, 2.0, 2e6),
+              Layer("middle", 50e-6, 120.0, 1.6e6, power=True), Layer("bond_2", 30e-6, 1.0, 2e6),
+              Layer("bottom", 100e-6, 100.0, 1.6e6, power=True), Layer("sink", 3e-3, 300.0, 3e6))
+    stack = Stack(layers, htc=2e4).bound_to(grid_floorplan(2, 2))
+    plans = [grid_floorplan(3, 3, seed=s) for s in (1, 2, 3)]
+    return replace(stack, layers=tuple(replace(lay, floorplan=plans.pop()) if lay.power else lay
+                                       for lay in stack.layers))
+
+
+@pytest.mark.parametrize("make", [two_die_stack, _three_dies])
+def test_the_uniform_solve_is_the_sparse_solve(make):
+    stack = make()
     sheets = die_sheets(stack, XS, YS, materials=False)
     density = _density(stack)
     fast = UniformSheets(sheets).solve(density).ravel()
-    direct = spsolve(sheets.matrix().tocsc(), density.ravel() * np.tile(sheets.areas, 2))
+    direct = spsolve(sheets.matrix().tocsc(), density.ravel() * np.tile(sheets.areas, len(stack.power_layers)))
     np.testing.assert_allclose(fast, direct, rtol=1e-10, atol=1e-12 * direct.max())
 
 
