@@ -88,15 +88,21 @@ def node_widths(nodes: np.ndarray) -> np.ndarray:
     return w
 
 
-def die_sheets(stack: Stack, xs: np.ndarray, ys: np.ndarray, materials: bool = True) -> Sheets | None:
+def die_sheets(stack: Stack, xs: np.ndarray, ys: np.ndarray, materials: bool = True,
+               ratios: dict | None = None) -> Sheets | None:
     """The sheets of ``stack``'s power layers on ``xs`` x ``ys`` (evenly spaced over the die),
-    with the block materials or without; None if a power layer is off the die's footprint."""
+    with the block materials or without; None if a power layer is off the die's footprint.
+    ``ratios``: :func:`conductivity_ratios` of the stack on this grid, if already computed."""
     layers = _die_layers(stack)
     if layers is None:
         return None
     power = list(stack.power_layers)
     n = xs.size * ys.size
-    ratio = _conductivity_ratios(stack, layers, xs, ys) if materials else {}
+    if not materials:
+        ratio = {}
+    else:
+        ratios = conductivity_ratios(stack, xs, ys) if ratios is None else ratios
+        ratio = {i: ratios[i].ravel() for i in layers if i in ratios}
 
     def through(i):  # m^2 K / W per node
         lay = stack.layers[i]
@@ -114,11 +120,11 @@ def die_sheets(stack: Stack, xs: np.ndarray, ys: np.ndarray, materials: bool = T
 
 
 def materials_share(stack: Stack, xs: np.ndarray, ys: np.ndarray, rtol: float = SHARE_RTOL,
-                    densities: list | None = None) -> list[np.ndarray]:
+                    densities: list | None = None, ratios: dict | None = None) -> list[np.ndarray]:
     """Per power layer, the rise (K, shape (ny, nx)) the block materials add in the sheet model:
     zeros if the dies carry none, or if a power layer is off the die's footprint.
-    ``densities``: each power layer's mean power density over the node cells, W/m^2, if
-    already rasterised."""
+    ``densities`` (each power layer's mean power density over the node cells, W/m^2) and
+    ``ratios`` (:func:`conductivity_ratios`), if already computed on this grid."""
     from thermal.geometry.raster import rasterize
     from thermal.physics.line_multigrid import pcg
 
@@ -127,7 +133,7 @@ def materials_share(stack: Stack, xs: np.ndarray, ys: np.ndarray, rtol: float = 
     layers = _die_layers(stack)
     if layers is None or not any(stack.layers[i].block_conductivity is not None for i in layers):
         return zeros
-    plain, sheets = die_sheets(stack, xs, ys, materials=False), die_sheets(stack, xs, ys)
+    plain, sheets = die_sheets(stack, xs, ys, materials=False), die_sheets(stack, xs, ys, ratios=ratios)
     if densities is None:
         densities = [rasterize(stack.layers[i].floorplan, xs, ys).mean for i in stack.power_layers]
     density = np.stack(densities)
@@ -250,11 +256,11 @@ def _to_ambient(stack: Stack, last: int) -> float:
     return r + (stack.r_convec * (x1 - x0) * (y1 - y0) if stack.r_convec is not None else 1.0 / stack.htc)
 
 
-def _conductivity_ratios(stack: Stack, layers: list[int], xs: np.ndarray, ys: np.ndarray) -> dict:
-    """Per layer with block materials, each node cell's mean conductivity over the layer's own,
-    flat (the parallel-path mean; floored at 1e-3 as a void's cell would otherwise conduct 0)."""
+def conductivity_ratios(stack: Stack, xs: np.ndarray, ys: np.ndarray) -> dict:
+    """Per layer with block materials, each node cell's mean conductivity over the layer's
+    through-plane one, (ny, nx): the parallel-path mean, floored at 1e-3 (a cell all void would
+    otherwise conduct nothing)."""
     from thermal.geometry.raster import block_means
 
-    return {i: np.maximum(block_means(stack.layers[i].floorplan, stack.layers[i].block_conductivity_ratio,
-                                      xs, ys), 1e-3).ravel()
-            for i in layers if stack.layers[i].block_conductivity is not None}
+    return {i: np.maximum(block_means(layer.floorplan, layer.block_conductivity_ratio, xs, ys), 1e-3)
+            for i, layer in enumerate(stack.layers) if layer.block_conductivity is not None}
