@@ -37,9 +37,13 @@ Per node of each power layer's face:
 ``k_below_local``     ``k_below`` - ``k_below_near``: the contrast the sheet smooths away
 ``materials_lap``     Laplacian of ``u_materials`` D^2
 ``materials_grad``    |grad ``u_materials``| D
+``u_sheets``          what the blocks of their own material add in the dies' sheet model on
+                      this grid (:func:`thermal.physics.sheets.materials_share`) / P
+``sheets_fine``       ``u_sheets`` - ``u_materials``: the materials' effect below the compact
+                      model's cells
 ====================  ===================================================================
 
-The last six give the trees the block materials' spatial context, which a node's own columns
+The six before the last two give the trees the block materials' spatial context, which a node's own columns
 lack: the compact model sees the materials on cells of 1/24 of the die, while a thin die's
 thermal length is a median 1/80 of it. Retrained on the labels of seeds 1 and 2 (480 stacks,
 120 held out), they took the median model/physics ratio from 0.78 to 0.74 (3D stacks 0.80 to
@@ -58,7 +62,7 @@ from thermal.geometry.stack import Stack
 STACK_FEATURE_NAMES = ("u_physics", "u_series", "u_package", "u_materials", "grad", "laplacian", "q_own",
                        "q_max", "q_all", "edge", "corner", "k_below", "k_above", "k_below_near", "length", "outline",
                        "layers", "depth", "peak_share", "k_below_3L", "k_below_10L", "k_above_near",
-                       "k_below_local", "materials_lap", "materials_grad")
+                       "k_below_local", "materials_lap", "materials_grad", "u_sheets", "sheets_fine")
 #: Grid nodes along the die's longer side (the labels' grid, :mod:`hotspot_ml.stack_labels`).
 POINTS = 65
 
@@ -83,6 +87,7 @@ def stack_features(floorplan, stack: Stack, points: int = POINTS) -> StackFeatur
     """The features of every power layer of ``stack`` (bound to ``floorplan``'s die)."""
     from hotspot_ml.physics import stack_physics
     from thermal.exact.layered import local_sheet
+    from thermal.physics.sheets import conductivity_ratios, materials_share
 
     parts = stack_physics(floorplan, stack, points)
     series, physics = parts.series, parts.physics
@@ -102,8 +107,9 @@ def stack_features(floorplan, stack: Stack, points: int = POINTS) -> StackFeatur
     n = len(physics.layers)
     lengths = [local_sheet(stack, face).thermal_length for face in range(n)]
     # Each layer of block materials rasterised once, though the faces above and below both see it.
-    contrasts = {i: _contrast_grid(layer, xs, ys) for i, layer in enumerate(stack.layers)
-                 if layer.block_conductivity is not None}
+    ratios = conductivity_ratios(stack, xs, ys)
+    contrasts = {i: np.log(r) for i, r in ratios.items()}
+    sheets = materials_share(stack, xs, ys, densities=[c.mean for c in cells], ratios=ratios)
     tables = []
     for face, ((k, rise), (_, cut)) in enumerate(zip(physics.layers, series.layers)):
         p = peaks[face]
@@ -124,7 +130,7 @@ def stack_features(floorplan, stack: Stack, points: int = POINTS) -> StackFeatur
                    math.log(max(outline[2] - outline[0], outline[3] - outline[1]) / side),
                    float(n), face / max(1, n - 1), p / max(peaks),
                    below_3, below_10, _screened(above, xs, ys, length)[0], below - below_near,
-                   _laplacian(materials, hx, hy), np.hypot(mx, my)]
+                   _laplacian(materials, hx, hy), np.hypot(mx, my), sheets[face] / p, sheets[face] / p - materials]
         tables.append(np.column_stack([np.broadcast_to(c, u.shape).ravel() for c in columns]))
     return StackFeatures(xs, ys, tuple(tables), physics.layers, tuple(r for _, r in series.layers),
                          tuple(peaks))
@@ -138,7 +144,8 @@ def _laplacian(u: np.ndarray, hx: float, hy: float) -> np.ndarray:
 
 
 def _material_contrast(stack: Stack, contrasts: dict, layer: int, step: int) -> np.ndarray | float:
-    """The contrast grid (:func:`_contrast_grid`, in ``contrasts`` by layer) of the nearest layer
+    """The contrast grid (ln of :func:`thermal.physics.sheets.conductivity_ratios`, in
+    ``contrasts`` by layer) of the nearest layer
     with blocks of their own material below (``step`` +1) or above (-1) ``layer``, before the
     next power layer; 0 if none."""
     i = layer + step
@@ -149,18 +156,6 @@ def _material_contrast(stack: Stack, contrasts: dict, layer: int, step: int) -> 
             return 0.0
         i += step
     return 0.0
-
-
-def _contrast_grid(layer, xs, ys) -> np.ndarray:
-    """ln(mean conductivity over each node's cell / the layer's own through-plane one)."""
-    from dataclasses import replace
-
-    own = ~np.isnan(layer.block_conductivity)
-    fp = layer.floorplan
-    contrast = np.where(own, layer.block_conductivity / layer.conductivity_z, 1.0)
-    # The contrast as a "power" per block: rasterize's cell mean is its area average.
-    as_power = replace(fp, source_power=contrast * fp.blocks.area, block_power=contrast * fp.blocks.area)
-    return np.log(np.maximum(rasterize(as_power, xs, ys).mean, 1e-3))
 
 
 def _screened(image, xs, ys, *lengths: float) -> list:

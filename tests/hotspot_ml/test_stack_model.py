@@ -38,6 +38,12 @@ def test_features_are_finite_dimensionless_and_one_table_per_power_layer(style):
     names = list(STACK_FEATURE_NAMES)
     parts = t[:, names.index("u_series")] + t[:, names.index("u_package")] + t[:, names.index("u_materials")]
     np.testing.assert_allclose(parts, t[:, names.index("u_physics")], atol=1e-12)
+    # The sheets' materials share: none without block materials (packages), and what it adds
+    # to the compact model's share.
+    sheets, fine = t[:, names.index("u_sheets")], t[:, names.index("sheets_fine")]
+    np.testing.assert_allclose(fine, sheets - t[:, names.index("u_materials")], atol=1e-12)
+    has_materials = any(layer.block_conductivity is not None for layer in stack.layers)
+    assert np.any(sheets != 0) == has_materials
     # Twice the power: the same features (temperatures are over the peak rise).
     doubled = stack_features(fp, _scaled_power(stack, 2.0), 33)
     for a, b in zip(feats.tables, doubled.tables):
