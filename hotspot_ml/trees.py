@@ -201,7 +201,7 @@ def _depth(trees: TreeEnsemble, root: int) -> int | None:
 
 
 #: Rows whose leaf masks are formed together: 1024 rows of 60 trees' 32-bit masks are 240 kB,
-#: which stay in cache while the 25 features' lookups are ANDed in (all 8450 rows at once
+#: which stay in cache while the 27 features' lookups are ANDed in (all 8450 rows at once
 #: streamed 2 MB through memory per feature).
 CHUNK_ROWS = 1024
 #: Leaves a tree may have: one bit each in a 64-bit mask.
