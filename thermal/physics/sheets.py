@@ -245,7 +245,7 @@ def _die_layers(stack: Stack) -> list[int] | None:
         if tuple(float(v) for v in stack.footprint(stack.layers[i])) != die:
             break
         layers.append(i)
-    return layers if layers[-1] >= stack.power_layers[-1] else None
+    return layers if layers and layers[-1] >= stack.power_layers[-1] else None
 
 
 def _to_ambient(stack: Stack, last: int) -> float:
