@@ -48,9 +48,8 @@ def cross_validate(cases: list[dict], folds: int, with_sheets: bool) -> list[dic
     """Per held-out face: model and physics max errors (fraction of the converged peak rise)
     and the model's residual."""
     from hotspot_ml.model import HotspotRegressor
-    from hotspot_ml.stack_train import PARAMS, training_rows
-
     from hotspot_ml.stack_features import STACK_FEATURE_NAMES
+    from hotspot_ml.stack_train import PARAMS, training_rows
 
     columns = len(STACK_FEATURE_NAMES) if with_sheets else STACK_FEATURE_NAMES.index("u_sheets")
 
@@ -100,14 +99,14 @@ def main(argv=None) -> int:
     runs = {flag: cross_validate(cases, args.folds, flag) for flag in (False, True)}
     styles = sorted({c["style"] for c in cases})
     print("\nmedian over held-out faces, % of the peak rise: physics max | smooth | rough;"
-          " model (shipped features) max | smooth | rough")
+          " model without the sheets' features max | smooth | rough")
     for style in styles:
         faces = [f for f in runs[False] if f["style"] == style]
         p = np.median([(f["physics"], *rough_and_smooth(f["physics_residual"])) for f in faces], axis=0)
         m = np.median([(f["model"], *rough_and_smooth(f["model_residual"])) for f in faces], axis=0)
         print(f"  {style:10s} {len(faces):4d} faces  physics {100 * p[0]:.2f} | {100 * p[1]:.2f} | {100 * p[2]:.2f}"
               f"   model {100 * m[0]:.2f} | {100 * m[1]:.2f} | {100 * m[2]:.2f}")
-    print("\nmedian model/physics max error, shipped features -> with the sheets' two features;"
+    print("\nmedian model/physics max error, without -> with the sheets' two features;"
           " physics' median max error, compact -> sheets' materials share")
     for style in [*styles, None]:
         rows = {flag: [f for f in r if style in (None, f["style"])] for flag, r in runs.items()}
