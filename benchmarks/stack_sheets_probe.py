@@ -10,7 +10,8 @@ cross-validation (whole stacks held out, the shipped model's parameters and trai
 2. **What the sheet features earn.** The median model/physics ratio with the features before
    the sheet model's two (``u_sheets``, ``sheets_fine``: :mod:`thermal.physics.sheets`) and
    with them; and the physics' own median error if the sheets' materials share replaced the
-   compact model's (it is not: the physics baseline stays the compact model's).
+   compact model's (it is not: the physics baseline stays the compact model's), and the
+   model's ratio against that physics too.
 
     python benchmarks/stack_sheets_probe.py --labels DIR [DIR ...] [--folds 4]
 
@@ -111,9 +112,11 @@ def main(argv=None) -> int:
     for style in [*styles, None]:
         rows = {flag: [f for f in r if style in (None, f["style"])] for flag, r in runs.items()}
         ratio = {flag: np.median([f["model"] / f["physics"] for f in r]) for flag, r in rows.items()}
+        against_sheets = np.median([f["model"] / f["sheets_physics"] for f in rows[True]])
         print(f"  {style or 'all':10s} {ratio[False]:.3f} -> {ratio[True]:.3f}   physics "
               f"{100 * np.median([f['physics'] for f in rows[False]]):.2f} -> "
-              f"{100 * np.median([f['sheets_physics'] for f in rows[False]]):.2f} %")
+              f"{100 * np.median([f['sheets_physics'] for f in rows[False]]):.2f} %   "
+              f"model with the sheets / that physics {against_sheets:.3f}")
     return 0
 
 
