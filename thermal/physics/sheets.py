@@ -50,7 +50,7 @@ class Sheets:
     @property
     def areas(self) -> np.ndarray:
         """Each node's cell area (half cells on the edges), m^2."""
-        return np.outer(node_widths(self.ys), node_widths(self.xs)).ravel()
+        return np.outer(_node_widths(self.ys), _node_widths(self.xs)).ravel()
 
     def matrix(self) -> sp.csr_matrix:
         """The conductance matrix, W/K (symmetric positive definite; sheet ``a``'s node ``p``
@@ -81,11 +81,13 @@ class Sheets:
                              shape=(m * n, m * n))
 
 
-def node_widths(nodes: np.ndarray) -> np.ndarray:
-    """The widths of the cells of evenly spaced nodes (halved at both ends)."""
-    w = np.full(nodes.size, nodes[1] - nodes[0])
-    w[[0, -1]] /= 2
-    return w
+def _node_widths(nodes: np.ndarray) -> np.ndarray:
+    """The widths of the nodes' cells, the cells :func:`~thermal.geometry.raster.rasterize`
+    averages the power over (halved at both ends)."""
+    from thermal.geometry.raster import cell_bounds
+
+    lo, hi = cell_bounds(nodes)
+    return hi - lo
 
 
 def die_sheets(stack: Stack, xs: np.ndarray, ys: np.ndarray, materials: bool = True,
@@ -157,11 +159,7 @@ def _geometric_cycle(matrix: sp.csr_matrix, nx: int, ny: int, sheets: int):
     coarse operators) down to a few hundred unknowns."""
     from thermal.physics.solver import AmgCycle
 
-    P, R = _prolongations(nx, ny, sheets)
-    matrices = [matrix]
-    for p, r in zip(P, R):
-        matrices.append((r @ matrices[-1] @ p).tocsr())
-    return AmgCycle(matrices, P, R)
+    return AmgCycle.on_levels(matrix, *_prolongations(nx, ny, sheets))
 
 
 @lru_cache(maxsize=8)
@@ -229,7 +227,7 @@ def _node_pairs(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     cell face over their distance: a sheet's conductance between them per unit k t."""
     nx, ny = xs.size, ys.size
     index = np.arange(nx * ny).reshape(ny, nx)
-    wx, wy = node_widths(xs), node_widths(ys)
+    wx, wy = _node_widths(xs), _node_widths(ys)
     a = np.concatenate([index[:, :-1].ravel(), index[:-1, :].ravel()])
     b = np.concatenate([index[:, 1:].ravel(), index[1:, :].ravel()])
     across = np.concatenate([np.repeat(wy, nx - 1) / (xs[1] - xs[0]), np.tile(wx, ny - 1) / (ys[1] - ys[0])])

@@ -204,14 +204,20 @@ class AmgCycle:
         levels = pyamg.ruge_stuben_solver(A, **hierarchy).levels
         return cls([lvl.A for lvl in levels], [lvl.P for lvl in levels[:-1]], [lvl.R for lvl in levels[:-1]])
 
+    @classmethod
+    def on_levels(cls, A: sp.csr_matrix, P: list, R: list) -> "AmgCycle":
+        """The cycle of ``A`` over given prolongations ``P`` and restrictions ``R`` (finest
+        first), with the Galerkin coarse operators ``R A P``."""
+        matrices = [A.tocsr()]
+        for p, r in zip(P, R):
+            matrices.append((r @ matrices[-1] @ p).tocsr())
+        return cls(matrices, P, R)
+
     def galerkin(self, A: sp.csr_matrix) -> "AmgCycle":
         """The cycle for another operator ``A`` on the same unknowns: these prolongations, and
-        the Galerkin coarse operators ``R A P`` of ``A``. A tenth of a Ruge-Stuben set-up, and
-        as good where the operators differ in coefficients more than in their graph."""
-        matrices = [A.tocsr()]
-        for P, R in zip(self.P, self.R):
-            matrices.append((R @ matrices[-1] @ P).tocsr())
-        return AmgCycle(matrices, self.P, self.R)
+        the Galerkin coarse operators of ``A``. A tenth of a Ruge-Stuben set-up, and as good
+        where the operators differ in coefficients more than in their graph."""
+        return AmgCycle.on_levels(A, self.P, self.R)
 
     def __call__(self, b: np.ndarray, level: int = 0) -> np.ndarray:
         from pyamg import amg_core
